@@ -1,0 +1,128 @@
+"""Frozen configuration dataclasses: what a model is (ModelConfig) and how it is trained (TrainConfig).
+
+Both round-trip through plain dicts (``asdict`` / ``from_dict``) so a run's config.json is readable and
+nothing is ever unpickled. ``validate()`` turns impossible settings into one clear ValueError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+CELLS = ("rnn", "lstm", "gru")
+HEADS = ("last", "every")
+INITS = ("keras", "torch")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+
+def _from_dict(cls, data: dict[str, Any]):
+    """Build ``cls`` from a dict, ignoring unknown keys (configs written by newer versions still load)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in dict(data).items() if k in names})
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a RecurrentModel.
+
+    input → (embedding when ``vocab_size > 0``) → fused nn.RNN / nn.LSTM / nn.GRU → Linear head.
+    """
+
+    cell: str = "lstm"  # "rnn" (Elman tanh RNN, Keras SimpleRNN), "lstm" or "gru"
+    input_size: int = 1  # features per time step for feature tasks; ignored when vocab_size > 0
+    vocab_size: int = 0  # > 0: inputs are token ids [batch, seq] and go through an embedding
+    embed_dim: int = 32  # embedding width (token tasks only)
+    hidden_size: int = 32  # units per direction per layer
+    num_layers: int = 1  # stacked recurrent layers
+    bidirectional: bool = False  # add a backward direction to every layer (outputs concatenated)
+    dropout: float = 0.0  # dropout between stacked layers (torch semantics: not after the last layer)
+    output_size: int = 1  # classes (classification, tagging) or values per step (regression)
+    head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
+    init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
+    padding_idx: int = 0  # token id used for padding (token tasks)
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def token_input(self) -> bool:
+        return self.vocab_size > 0
+
+    def validate(self) -> "ModelConfig":
+        """Raise ValueError with a message a person can act on; return self when fine."""
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
+        for name, lo, hi in (("hidden_size", 1, 4096), ("num_layers", 1, 16), ("output_size", 1, 1_000_000)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+        if self.token_input:
+            if not 1 <= self.embed_dim <= 4096:
+                raise ValueError(f"embed_dim must be from 1 to 4096, not {self.embed_dim!r}")
+            if not 0 <= self.padding_idx < self.vocab_size:
+                raise ValueError("padding_idx must be a token id inside the vocabulary")
+        elif not isinstance(self.input_size, int) or not 1 <= self.input_size <= 100_000:
+            raise ValueError(f"input_size must be a whole number from 1 to 100000, not {self.input_size!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+        return self
+
+    def replace(self, **changes) -> "ModelConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How ``fit`` trains: optimiser, schedule, batching and reproducibility."""
+
+    epochs: int = 10  # passes over the training split
+    batch_size: int = 32  # sequences per optimiser step
+    lr: float = 1e-3  # learning rate
+    optimizer: str = "adam"  # "adam", "rmsprop" (Keras defaults: rho 0.9, eps 1e-7) or "sgd" (momentum 0.9)
+    clip_grad: float = 1.0  # max global gradient norm; 0 disables clipping
+    weight_decay: float = 0.0  # L2 penalty passed to the optimiser
+    seed: int = 0  # seeds init, shuffling and dropout: same seed and settings → identical curves
+    bucket: bool = True  # token tasks: batch sequences of similar length so padding costs little
+    val_fraction: float = 0.0  # > 0: carve this share of train off as validation (Keras validation_split)
+    limit: int = 0  # > 0: use at most this many training examples (quick runs, tests)
+    device: str = "auto"  # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
+    num_threads: int = 0  # torch intra-op threads for this job; 0 leaves torch's setting alone
+
+    def validate(self) -> "TrainConfig":
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+        if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 10_000:
+            raise ValueError(f"epochs must be a whole number from 1 to 10000, not {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 65_536:
+            raise ValueError(f"batch_size must be a whole number from 1 to 65536, not {self.batch_size!r}")
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10):
+            raise ValueError(f"lr must be a number in (0, 10], not {self.lr!r}")
+        if self.clip_grad < 0:
+            raise ValueError("clip_grad must be 0 (off) or positive")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError("val_fraction must be in [0, 1)")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
+        return self
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        return _from_dict(cls, data)

@@ -1,0 +1,133 @@
+"""The small interface every task offers, and the tensor container its splits come in.
+
+A task knows its kind (sequence classification, per-step tagging, per-step regression), its presets
+(the source notes' exact settings among them), how to load train / val / test splits, how to turn a
+person's input into model input (``encode``) and a model output back into words (``decode``), and its
+metric. Training code only ever talks to this interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from ..config import ModelConfig, TrainConfig
+
+KINDS = ("classify", "tag", "regress")
+IGNORE_INDEX = -100  # tagging targets at padded steps (torch cross_entropy's default ignore_index)
+
+
+@dataclass
+class SeqData:
+    """One split, already as tensors, sequences right-padded.
+
+    x: token ids [n, seq] (int64) or features [n, seq, features] (float32)
+    y: labels [n] (classify), tags [n, seq] with IGNORE_INDEX past the end (tag), values [n, seq, out] (regress)
+    lengths: [n] real length of each sequence
+    meta: optional per-example extras a page may show (e.g. the raw text)
+    """
+
+    x: Tensor
+    y: Tensor
+    lengths: Tensor
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def subset(self, idx: Tensor | list[int] | slice) -> "SeqData":
+        """The examples at ``idx``, trimmed to their longest length; meta lists are indexed too."""
+        if isinstance(idx, slice):
+            idx = torch.arange(len(self))[idx]
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        lengths = self.lengths[idx]
+        t = int(lengths.max()) if len(idx) else 0
+        y = self.y[idx]
+        if y.dim() >= 2:
+            y = y[:, :t]
+        meta = {k: [v[i] for i in idx.tolist()] if isinstance(v, list) else v for k, v in self.meta.items()}
+        return SeqData(self.x[idx][:, :t], y, lengths, meta)
+
+
+@dataclass
+class Splits:
+    train: SeqData
+    val: SeqData
+    test: SeqData | None = None
+    vocab: dict[str, Any] = field(default_factory=dict)  # saved with the run (vocab.json) so typed input encodes as in training
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named setting: model and training overrides on top of the task's defaults."""
+
+    description: str
+    model: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    task: dict[str, Any] = field(default_factory=dict)  # task options (e.g. maxlen, num_words, variant)
+
+
+class Task:
+    """Base class: subclasses set the class attributes and implement load / encode / decode."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "classify"  # one of KINDS
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    metric: ClassVar[str] = "accuracy"  # "accuracy" or "mse"
+    metric_description: ClassVar[str] = ""
+    presets: ClassVar[dict[str, Preset]] = {}
+    default_preset: ClassVar[str] = "seed"
+    warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence
+
+    def __init__(self, **options: Any):
+        self.options: dict[str, Any] = dict(options)
+        self.vocab: dict[str, Any] = {}
+
+    # ---- configuration ------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        """Class / tag names (empty for regression)."""
+        return []
+
+    def base_model_config(self) -> ModelConfig:
+        """Input, output and head for this task (input_size / vocab_size, output_size, head)."""
+        raise NotImplementedError
+
+    def configs(self, preset: str | None = None, **overrides: Any) -> tuple[ModelConfig, TrainConfig]:
+        """Model and train configs for a preset, with keyword overrides (model or train field names)."""
+        p = self.presets[preset or self.default_preset]
+        mcfg = self.base_model_config().replace(**p.model)
+        tcfg = TrainConfig().replace(**p.train)
+        mfields, tfields = set(mcfg.to_dict()), set(tcfg.to_dict())
+        mcfg = mcfg.replace(**{k: v for k, v in overrides.items() if k in mfields})
+        tcfg = tcfg.replace(**{k: v for k, v in overrides.items() if k in tfields and k not in mfields})
+        return mcfg.validate(), tcfg.validate()
+
+    # ---- data -----------------------------------------------------------------------------------
+    def load(self, data_dir: str | None = None, limit: int = 0, seed: int = 0) -> Splits:
+        raise NotImplementedError
+
+    def encode(self, user_input: Any) -> tuple[Tensor, list[str]]:
+        """A person's input → (model input with a batch dim of 1, one label per step for the time axis)."""
+        raise NotImplementedError
+
+    def decode(self, output: Tensor) -> Any:
+        """Model output for one example → something a person reads (a label, a letter, a list of values)."""
+        raise NotImplementedError
+
+    def step_labels(self, data: SeqData, i: int) -> list[str]:
+        """What to write under each time step of example ``i`` (letters, words, values)."""
+        n = int(data.lengths[i])
+        return [str(t) for t in range(n)]
+
+    def state(self) -> dict[str, Any]:
+        """What a run must store to encode input as in training (vocabulary, options)."""
+        return {"options": self.options, "vocab": self.vocab}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.options.update(state.get("options", {}))
+        self.vocab = state.get("vocab", {})
