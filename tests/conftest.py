@@ -1,0 +1,170 @@
+"""Shared test setup: data and runs folders, torch threads, and fixtures that run the app in headless chromium.
+
+Data is found through UNROLLED_DATA_DIR (default: ../shared/data beside the checkout); runs go to a
+per-session temporary UNROLLED_RUNS_DIR so tests never touch a person's runs/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # root in a container: chromium's sandbox cannot start there
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+# Set at import time so subprocesses (CLI tests, the Streamlit server) inherit them too.
+os.environ.setdefault("UNROLLED_DATA_DIR", str((REPO.parent / "shared" / "data").resolve()))
+_OWN_RUNS_DIR = None
+if not os.environ.get("UNROLLED_RUNS_DIR"):
+    _OWN_RUNS_DIR = tempfile.mkdtemp(prefix="unrolled-test-runs-")
+    os.environ["UNROLLED_RUNS_DIR"] = _OWN_RUNS_DIR
+
+# Two cores on the CI machine: more threads only contend with the Streamlit server and chromium.
+torch.set_num_threads(2)
+
+
+def pytest_unconfigure(config):
+    if _OWN_RUNS_DIR:
+        shutil.rmtree(_OWN_RUNS_DIR, ignore_errors=True)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+# --------------------------------------------------------------------------------------------- browser
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium. Missing: a failure in CI (the browser tests must run there), a skip elsewhere."""
+    if not CHROMIUM.exists():
+        msg = f"{CHROMIUM} not found; install it with 'apt-get install -y chromium' (make browser does this as root)"
+        if _in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return str(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_python() -> str:
+    venv_python = REPO / ".venv" / "bin" / "python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
+@pytest.fixture(scope="session")
+def streamlit_server():
+    """Start ``streamlit run streamlit_app.py`` on a free localhost port; yield its base URL."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    log_path = ARTIFACTS / "streamlit-server.log"
+    cmd = [
+        _server_python(),
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited with code {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not become healthy in 60 s:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.25)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One headless chromium for the session, driven by Playwright's sync API."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def browser_page(browser, request):
+    """A fresh page. ``page.console_errors`` collects console errors and uncaught page errors;
+    ``page.snap(name)`` saves a screenshot into test-artifacts/, and one is saved when the test ends."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.console_errors = []
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+    def snap(name: str = "") -> Path:
+        path = ARTIFACTS / (f"{stem}-{name}.png" if name else f"{stem}.png")
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    page.snap = snap
+    try:
+        yield page
+    finally:
+        try:
+            snap()
+        except Exception:  # a crashed page must not hide the test's own failure
+            pass
+        context.close()
