@@ -1,0 +1,381 @@
+"""Saved runs: a folder holding config.json, metrics.csv, weights.safetensors and vocab.json (task state),
+optionally batches.csv (the per-batch curve) and probe.safetensors + probe.json (a probe input traced at
+each epoch end). Saving is atomic; loading never unpickles and turns a damaged folder into a RunError.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from safetensors.torch import save_file
+from torch import Tensor
+
+from .config import ModelConfig, TrainConfig
+from .model import RecurrentModel, build_model
+from .runfiles import (
+    DAMAGED,
+    MAX_WEIGHTS_BYTES,
+    RUN_FILES,
+    ProbeTensors,
+    RunError,
+    RunNotFoundError,
+    _root,
+    load_weights,
+    pretrained_dir,
+    read_csv,
+    read_json,
+    runs_dir,
+    safe_name,
+    safe_run_dir,
+    write_csv,
+    write_json,
+)
+from .summary import param_count
+from .tasks import Task, get_task
+
+FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
+WEIGHTS_FORMAT = "unrolled-1"  # safetensors metadata "format"
+STATUSES = ("finished", "stopped", "diverged")
+REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
+
+
+@dataclass
+class Run:
+    """A loaded run. ``model`` is in eval mode; ``probe`` loads each tensor only when it is read."""
+
+    path: Path
+    name: str
+    config: dict[str, Any]
+    model: RecurrentModel
+    task: Task
+    train_cfg: TrainConfig
+    model_cfg: ModelConfig
+    metrics: pd.DataFrame
+    batches: pd.DataFrame
+    probe: Mapping[str, Tensor] = field(default_factory=dict)
+    probe_meta: dict[str, Any] = field(default_factory=dict)
+    status: str = "finished"
+    pretrained: bool = False
+
+    @property
+    def final_metrics(self) -> dict[str, Any]:
+        return dict(self.config.get("final_metrics") or {})
+
+
+# ------------------------------------------------------------------------------------------------ save
+def _status(status: str, history: Any) -> str:
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    if status == "finished" and history is not None:
+        # The history knows better than the default: a run stopped or cut short by divergence says so.
+        if getattr(history, "diverged", False):
+            return "diverged"
+        if getattr(history, "stopped", False):
+            return "stopped"
+    return status
+
+
+def _probe_parts(probe: Any) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
+    """``probe`` is ``{"tensors": {name: Tensor}, "meta": {...}}`` or a plain ``{name: Tensor}``."""
+    if probe is None:
+        return {}, None
+    tensors, meta = (probe["tensors"], probe.get("meta")) if "tensors" in probe else (probe, None)
+    bad = [k for k, v in tensors.items() if not isinstance(k, str) or not isinstance(v, Tensor)]
+    if bad:
+        raise ValueError(f"probe tensors must map names to tensors; these don't: {bad[:5]}")
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, meta
+
+
+def save_run(
+    model: RecurrentModel,
+    task: Task,
+    train_cfg: TrainConfig,
+    history: Any = None,
+    name: str | None = None,
+    root: str | Path | None = None,
+    preset: str | None = None,
+    status: str = "finished",
+    probe: Mapping[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a run folder atomically and return its path.
+
+    Everything is written into a hidden temporary folder in ``root`` and renamed into place, so a
+    crash never leaves half a run. ``name`` defaults to ``<task>-<cell>-<YYYYmmdd-HHMMSS>`` (with
+    ``-2``, ``-3``… when taken); an explicit name that exists is refused unless ``overwrite``.
+    ``history`` is read duck-typed (``.epochs``, ``.batches``, ``.final_metrics()``, ``.message``,
+    ``.stopped``, ``.diverged``); when ``status`` is left at "finished" a stopped or diverged history wins.
+    ``probe`` is ``{"tensors": {"epoch3/layers.0.fwd.hook_h": Tensor, ...}, "meta": {...}}`` (or just the
+    tensors) → probe.safetensors + probe.json. ``extra`` (JSON-able) is kept under config.json "extra".
+    """
+    base = _root(root)
+    base.mkdir(parents=True, exist_ok=True)
+    status = _status(status, history)
+    tensors, probe_meta = _probe_parts(probe)
+    wanted = safe_run_dir(name, base).name if name is not None else None  # also refuses symlinks leading out
+    if wanted and (base / wanted).exists() and not overwrite:
+        raise ValueError(f"a run named {wanted!r} already exists in {base}; choose another name or delete it first")
+    stem = wanted or safe_name(f"{task.name}-{model.cfg.cell}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+    config: dict[str, Any] = {
+        "format": FORMAT,
+        "name": stem,
+        "task": task.name,
+        "model": model.cfg.to_dict(),
+        "train": train_cfg.to_dict(),
+        "preset": preset,
+        "status": status,
+        "message": getattr(history, "message", None),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "params": param_count(model.cfg),
+        "final_metrics": history.final_metrics() if history is not None else {},
+    }
+    if history is not None:
+        config["epochs_done"] = len(history.epochs)
+        for key in ("seconds", "tokens_per_s"):
+            if isinstance(getattr(history, key, None), (int, float)):
+                config[key] = getattr(history, key)
+    if extra:
+        config["extra"] = dict(extra)
+
+    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=base))
+    try:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / "weights.safetensors"), metadata={"format": WEIGHTS_FORMAT})
+        write_json(task.state(), tmp / "vocab.json", "the task state")
+        write_csv(history.epochs if history is not None else [], tmp / "metrics.csv")
+        if history is not None and history.batches:
+            write_csv(history.batches, tmp / "batches.csv")
+        if tensors:
+            save_file(tensors, str(tmp / "probe.safetensors"), metadata={"format": WEIGHTS_FORMAT})
+            write_json(probe_meta or {}, tmp / "probe.json", "the probe's meta")
+        return _place(tmp, base, stem, config, unique=wanted is None, overwrite=overwrite)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwrite: bool) -> Path:
+    """Rename the finished temporary folder to its run name (numbering auto names until one is free)."""
+    for n in range(1, 10_000):
+        name = stem if n == 1 else f"{stem}-{n}"
+        target = base / name
+        old = None
+        if target.exists():
+            if unique:
+                continue
+            if not overwrite:
+                raise ValueError(f"a run named {name!r} already exists in {base}; choose another name")
+            _check_run_folder(target)
+            old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=base))
+            os.rename(target, old / name)  # moved aside, not deleted, until the new run is in place
+        config["name"] = name
+        write_json(config, tmp / "config.json", "the run config")
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if old is not None:
+                os.rename(old / name, target)
+                old.rmdir()
+            if unique and target.exists():  # another save took the name between our check and rename
+                continue
+            raise
+        if old is not None:
+            _remove_run_folder(old / name)
+            old.rmdir()
+        return target
+    raise ValueError(f"too many runs named {stem!r}; choose another name")
+
+
+# ------------------------------------------------------------------------------------------------ load
+def resolve_run(path_or_name: str | Path, root: str | Path | None = None) -> Path:
+    """A run's folder: an existing directory path; else a run of that name in ``root`` (default
+    ``runs_dir()``); else a bundled run in ``pretrained_dir()``. RunNotFoundError otherwise."""
+    as_path = Path(path_or_name).expanduser()
+    if as_path.is_dir():
+        return as_path.resolve()
+    text = str(path_or_name)
+    if isinstance(path_or_name, Path) or "/" in text or os.sep in text:
+        raise RunNotFoundError(f"no run folder at {text}; check the path")
+    for base in (_root(root), pretrained_dir()):
+        path = base / safe_name(text)
+        if path.is_dir():
+            return path.resolve()
+    known = ", ".join(r["name"] for r in list_runs(root)[:8]) or "none yet"
+    raise RunNotFoundError(f"no run named {text!r}; pass a run folder or one of: {known}")
+
+
+def load_run(
+    path_or_name: str | Path,
+    root: str | Path | None = None,
+    device: str = "cpu",
+    task_factory: Callable[..., Task] | None = None,
+) -> Run:
+    """Load a run (see ``resolve_run`` for how a name is found) with its model in eval mode on ``device``.
+
+    Nothing is unpickled: weights come through safetensors, everything else is JSON or CSV. A damaged
+    or hostile folder raises RunError (a ValueError) naming the file. ``task_factory(name, **options)``
+    builds the task (default ``get_task``) before ``task.restore(vocab.json)``.
+    """
+    path = resolve_run(path_or_name, root)
+    config = read_run_config(path)
+    cfg_file = path / "config.json"
+    try:
+        model_cfg = ModelConfig.from_dict(config["model"]).validate()
+        train_cfg = TrainConfig.from_dict(config["train"]).validate()
+        n_params = param_count(model_cfg)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise RunError(f"{cfg_file}: invalid model or train settings ({e}); {DAMAGED}") from None
+    if n_params * 4 > MAX_WEIGHTS_BYTES:  # refuse before allocating anything
+        raise RunError(f"{cfg_file}: the model would hold {n_params:,} parameters, more than a run may; {DAMAGED}")
+
+    model = build_model(model_cfg)
+    load_weights(model, path / "weights.safetensors")
+    model.to(device).eval()
+
+    state = read_json(path / "vocab.json")
+    try:
+        options = state.get("options") or {}
+        task = (task_factory or get_task)(config["task"], **options)
+        task.restore(state)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        msg = f"can't rebuild task {config['task']!r} from it ({e})"
+        raise RunError(f"{path / 'vocab.json'}: {msg}; {DAMAGED}") from None
+
+    probe_file = path / "probe.safetensors"
+    probe_meta = read_json(path / "probe.json") if (path / "probe.json").is_file() else {}
+    return Run(
+        path=path,
+        name=path.name,
+        config=config,
+        model=model,
+        task=task,
+        train_cfg=train_cfg,
+        model_cfg=model_cfg,
+        metrics=read_csv(path / "metrics.csv"),
+        batches=read_csv(path / "batches.csv"),
+        probe=ProbeTensors(probe_file) if probe_file.is_file() else {},
+        probe_meta=probe_meta if isinstance(probe_meta, dict) else {},
+        status=str(config.get("status", "finished")),
+        pretrained=path.parent == pretrained_dir(),
+    )
+
+
+def read_run_config(path: Path) -> dict[str, Any]:
+    """config.json of a run folder, checked for the keys and format this version reads."""
+    config = read_json(path / "config.json")
+    for fname in REQUIRED:
+        if not (path / fname).is_file():
+            raise RunError(f"{path}: {fname} is missing; {DAMAGED}")
+    missing = [k for k in ("task", "model", "train") if k not in config]
+    if missing:
+        raise RunError(f"{path / 'config.json'}: missing {', '.join(missing)}; {DAMAGED}")
+    if not isinstance(config.get("format", FORMAT), int) or config.get("format", FORMAT) > FORMAT:
+        raise RunError(f"{path / 'config.json'}: written by a newer Unrolled (format {config.get('format')!r}); update")
+    return config
+
+
+# ------------------------------------------------------------------------------------------- manage
+def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
+    """Every run folder: your runs newest first, then bundled ones. Damaged folders are listed with
+    status "damaged" and a ``message``, never raised. Keys: name, path, task, cell, status, created,
+    final_metrics, preset, params, pretrained (and message)."""
+    out: list[dict[str, Any]] = []
+    bases = [(_root(root), False)] + ([(pretrained_dir(), True)] if include_pretrained else [])
+    for base, pretrained in bases:
+        if not base.is_dir():
+            continue
+        found = []
+        for d in base.iterdir():
+            if d.name.startswith(".") or not d.is_dir():
+                continue  # temporary folders of saves in progress
+            row = {"name": d.name, "path": str(d), "pretrained": pretrained}
+            try:
+                cfg = read_run_config(d)
+                model = cfg["model"] if isinstance(cfg["model"], dict) else {}
+                row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
+                row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
+                row.update(preset=cfg.get("preset"), params=cfg.get("params"))
+            except RunError as e:
+                row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
+            found.append(row)
+        if pretrained:
+            found.sort(key=lambda r: r["name"])
+        else:
+            found.sort(key=lambda r: (str(r.get("created") or ""), r["name"]), reverse=True)
+        out += found
+    return out
+
+
+def _own_root(root: str | Path | None) -> Path:
+    base = _root(root)
+    if base == pretrained_dir().resolve():
+        raise ValueError("bundled runs can't be renamed or deleted; copy one into your runs folder instead")
+    return base
+
+
+def rename_run(old: str, new: str, root: str | Path | None = None) -> Path:
+    """Rename a run in ``root``; refuses a bad or taken new name. Updates config.json's name."""
+    base = _own_root(root)
+    src, dst = safe_run_dir(old, base), safe_run_dir(new, base)
+    if not src.is_dir():
+        raise RunNotFoundError(f"no run named {old!r} in {base}")
+    if dst.exists():
+        raise ValueError(f"a run named {dst.name!r} already exists; choose another name")
+    os.rename(src, dst)
+    try:
+        config = read_json(dst / "config.json")
+    except RunError:
+        return dst  # a damaged run keeps its damage; the folder name is what counts
+    config["name"] = dst.name
+    write_json(config, dst / "config.json", "the run config")
+    return dst
+
+
+def delete_run(name: str, root: str | Path | None = None) -> None:
+    """Delete a run folder inside ``root`` (never a bundled run). A folder holding files a run never
+    has is left alone, so a misconfigured runs folder can't cost anyone their files."""
+    path = safe_run_dir(name, _own_root(root))
+    if not path.is_dir():
+        raise RunNotFoundError(f"no run named {name!r} in {path.parent}")
+    _remove_run_folder(path)
+
+
+def _check_run_folder(path: Path) -> None:
+    foreign = [p.name for p in path.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".tmp-")]
+    if foreign:
+        raise ValueError(f"{path} holds files a run never has ({', '.join(sorted(foreign)[:5])}); delete it by hand")
+
+
+def _remove_run_folder(path: Path) -> None:
+    _check_run_folder(path)
+    for p in path.iterdir():
+        p.unlink()
+    path.rmdir()
+
+
+def export_zip(name: str | Path, root: str | Path | None = None) -> bytes:
+    """A run folder as zip bytes (for a download button); files sit under ``<name>/``."""
+    path = resolve_run(name, root)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for fname in RUN_FILES:
+            if (path / fname).is_file():
+                zf.write(path / fname, f"{path.name}/{fname}")
+    return buf.getvalue()
+
+
+__all__ = ["Run", "RunError", "RunNotFoundError", "save_run", "load_run", "list_runs", "rename_run", "delete_run"]
+__all__ += ["export_zip", "resolve_run", "safe_run_dir", "safe_name", "runs_dir", "pretrained_dir"]
