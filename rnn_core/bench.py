@@ -1,0 +1,104 @@
+"""Benchmarks behind ``python -m rnn_core bench``: what ``fit`` costs over a bare torch loop on the
+same model and batches, and what one replay through ``run_with_cache`` costs.
+
+Figures, not assertions: speed goals are checked by reading this output, never by a timed test.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .config import ModelConfig, TrainConfig
+from .model import build_model
+from .tasks.base import SeqData, Splits, Task
+from .train import fit, iterate_batches, loss_and_stats, make_optimizer
+
+
+class _SyntheticTokens(Task):
+    """IMDB-shaped stand-in: random token ids, binary labels, every sequence full length."""
+
+    name = "bench"
+    kind = "classify"
+
+    @property
+    def labels(self) -> list[str]:
+        return ["neg", "pos"]
+
+
+def synthetic_splits(n: int, seq: int, vocab: int, seed: int = 0) -> Splits:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(1, vocab, (n, seq), generator=g)  # [n, seq]
+    y = torch.randint(0, 2, (n,), generator=g)  # [n]
+    train = SeqData(x, y, torch.full((n,), seq))
+    val = train.subset(slice(0, 8))  # tiny: the bench times training, not validation
+    return Splits(train, val)
+
+
+def _bare_epoch(model: nn.Module, train: SeqData, cfg: TrainConfig) -> float:
+    """The plainest correct torch loop over the same batches fit draws; returns seconds."""
+    opt = make_optimizer(model.parameters(), cfg)
+    model.train()
+    start = time.perf_counter()
+    for x, y, lengths in iterate_batches(train, cfg.batch_size, torch.device("cpu"), seed=cfg.seed, bucket=cfg.bucket):
+        out = model(x, lengths)
+        loss = nn.functional.cross_entropy(out, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.clip_grad > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+        opt.step()
+    return time.perf_counter() - start
+
+
+def bench_fit_overhead(hidden: int = 100, batch: int = 64, seq: int = 500, batches: int = 12, repeats: int = 3,
+                       log: Callable[[str], None] = print) -> dict[str, float]:
+    """Train LSTM(hidden) on ``batches`` batches of [batch, seq] tokens through ``fit`` (with a progress
+    callback like the app's) and through a bare loop, alternating, best of ``repeats`` each."""
+    mcfg = ModelConfig(cell="lstm", vocab_size=5000, embed_dim=32, hidden_size=hidden, output_size=2)
+    tcfg = TrainConfig(epochs=1, batch_size=batch, lr=1e-3, seed=0)
+    splits = synthetic_splits(batch * batches, seq, 5000)
+    task = _SyntheticTokens()
+    tokens = batch * batches * seq
+    fit_s, bare_s = [], []
+    seen: list[Any] = []
+    for r in range(repeats):
+        model = build_model(mcfg, seed=0)
+        start = time.perf_counter()
+        fit(model, task, tcfg, callbacks=[lambda e, i: seen.append(i.get("loss"))], splits=splits)
+        fit_s.append(time.perf_counter() - start)
+        bare_s.append(_bare_epoch(build_model(mcfg, seed=0), splits.train, tcfg))
+        log(f"  repeat {r + 1}/{repeats}: fit {tokens / fit_s[-1]:,.0f} tok/s, bare {tokens / bare_s[-1]:,.0f} tok/s")
+    fit_tps, bare_tps = tokens / min(fit_s), tokens / min(bare_s)
+    return {"fit_tokens_per_s": fit_tps, "bare_tokens_per_s": bare_tps, "ratio": fit_tps / bare_tps}
+
+
+def bench_replay(hidden: int = 100, seq: int = 500, repeats: int = 10) -> dict[str, float]:
+    """Milliseconds for one ``seq``-step sequence through ``run_with_cache`` (median of ``repeats``)."""
+    model = build_model(ModelConfig(cell="lstm", vocab_size=5000, embed_dim=32, hidden_size=hidden, output_size=2), seed=0)
+    x = torch.randint(1, 5000, (1, seq))  # [1, seq]
+    model.run_with_cache(x)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.run_with_cache(x)
+        times.append((time.perf_counter() - start) * 1000)
+    with torch.no_grad():
+        start = time.perf_counter()
+        model(x)
+        fused_ms = (time.perf_counter() - start) * 1000
+    return {"replay_ms": statistics.median(times), "fused_ms": fused_ms}
+
+
+def run_bench(quick: bool = False, log: Callable[[str], None] = print) -> dict[str, float]:
+    """All core benchmarks; ``quick`` shrinks them for smoke tests."""
+    threads = torch.get_num_threads()
+    log(f"bench: torch {torch.__version__}, {threads} threads, LSTM(100), batch 64, 500 steps")
+    res = bench_fit_overhead(batches=2 if quick else 12, repeats=1 if quick else 3, log=log)
+    res.update(bench_replay(repeats=3 if quick else 10))
+    res["threads"] = threads
+    return res

@@ -1,0 +1,196 @@
+"""The command line: ``python -m rnn_core tasks | train | eval | predict | bench``.
+
+Progress goes to stderr; the last line on stdout is one JSON object (a list for ``tasks``). Bad
+arguments print one line ``error: ...`` and exit with status 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import CELLS, OPTIMIZERS
+
+
+class CliError(Exception):
+    """An error to report in one line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise CliError(message)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _emit(obj: Any) -> None:
+    print(json.dumps(obj, default=_json_default))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return str(o)
+
+
+def _option(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise CliError(f"--option takes key=value, not {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m rnn_core", description="Unrolled's recurrent core")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("tasks", help="list tasks and their presets")
+
+    t = sub.add_parser("train", help="train a model and save the run")
+    t.add_argument("--task", required=True)
+    t.add_argument("--preset", default=None, help="a preset name (default: the task's default preset)")
+    t.add_argument("--cell", choices=CELLS)
+    t.add_argument("--hidden", type=int, dest="hidden_size")
+    t.add_argument("--layers", type=int, dest="num_layers")
+    t.add_argument("--bidirectional", action="store_true", default=None)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--init", choices=("keras", "torch"))
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int, dest="batch_size")
+    t.add_argument("--lr", type=float)
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--clip", type=float, dest="clip_grad")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--limit", type=int, help="use at most N training examples")
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--option", action="append", default=[], type=_option, help="task option key=value (e.g. maxlen=200)")
+    t.add_argument("--data-dir", dest="data_dir")
+    t.add_argument("--out", help="run directory to write (default: a new folder in UNROLLED_RUNS_DIR)")
+    t.add_argument("--name", help="run name (a folder in the runs directory)")
+
+    e = sub.add_parser("eval", help="evaluate a saved run")
+    e.add_argument("run")
+    e.add_argument("--split", choices=("val", "test", "train"), default="val")
+    e.add_argument("--limit", type=int, default=0)
+    e.add_argument("--data-dir", dest="data_dir")
+
+    r = sub.add_parser("predict", help="run a saved model on one input")
+    r.add_argument("run")
+    r.add_argument("input", help="text, letters, or numbers (JSON list or comma/space separated)")
+
+    b = sub.add_parser("bench", help="speed of fit vs a bare loop, and of the replay")
+    b.add_argument("--quick", action="store_true", help="a short smoke run")
+    return p
+
+
+def cmd_tasks(_args) -> Any:
+    from .tasks import list_tasks
+
+    tasks = list_tasks()
+    for t in tasks:
+        _log(f"{t['name']:<10} {t['kind']:<9} presets: {', '.join(t['presets'])}")
+    return tasks
+
+
+def cmd_train(args) -> Any:
+    from .model import build_model
+    from .runs import save_run
+    from .tasks import get_task
+    from .progress import TqdmProgress
+    from .train import evaluate, fit
+
+    task_cls_opts = dict(args.option)
+    task = get_task(args.task)
+    preset = args.preset or task.default_preset
+    if preset not in task.presets:
+        raise CliError(f"task {args.task!r} has no preset {preset!r}; presets: {', '.join(task.presets)}")
+    task = get_task(args.task, **{**task.presets[preset].task, **task_cls_opts})
+    keys = ("cell", "hidden_size", "num_layers", "bidirectional", "dropout", "init", "epochs", "batch_size", "lr",
+            "optimizer", "clip_grad", "seed", "limit", "device")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    mcfg, tcfg = task.configs(preset, **overrides)
+    _log(f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
+         f"{' bidirectional' if mcfg.bidirectional else ''}, {tcfg.optimizer} lr {tcfg.lr:g}, batch {tcfg.batch_size}, "
+         f"{tcfg.epochs} epochs, seed {tcfg.seed}")
+    start = time.perf_counter()
+    splits = task.load(data_dir=args.data_dir, limit=tcfg.limit, seed=tcfg.seed)
+    _log(f"data: {len(splits.train)} train, {len(splits.val)} val"
+         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)")
+    model = build_model(mcfg, seed=tcfg.seed)
+    hist = fit(model, task, tcfg, callbacks=[TqdmProgress()], splits=splits)
+    if hist.message:
+        _log(hist.message)
+    metrics = dict(hist.final_metrics())
+    if splits.test is not None and not hist.diverged:
+        ev = evaluate(model, task, splits.test)
+        metrics.update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
+        hist.epochs[-1].update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
+    status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
+    root, name = None, args.name
+    if args.out:  # --out names the run folder itself
+        out = Path(args.out).expanduser().resolve()
+        root, name = out.parent, out.name
+    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status)
+    _log(f"saved {path}")
+    return {"run": str(path), "task": task.name, "epochs": len(hist.epochs), "seconds": hist.seconds,
+            "tokens_per_s": hist.tokens_per_s, "metrics": metrics}
+
+
+def cmd_eval(args) -> Any:
+    from .runs import load_run
+    from .train import evaluate
+
+    run = load_run(args.run)
+    splits = run.task.load(data_dir=args.data_dir, limit=0, seed=run.train_cfg.seed)
+    data = {"train": splits.train, "val": splits.val, "test": splits.test}[args.split]
+    if data is None:
+        raise CliError(f"task {run.task.name!r} has no {args.split} split")
+    if args.limit and args.limit < len(data):
+        data = data.subset(slice(0, args.limit))
+    return evaluate(run.model, run.task, data)
+
+
+def cmd_predict(args) -> Any:
+    from .predict import predict
+    from .runs import load_run
+
+    run = load_run(args.run)
+    user_input: Any = args.input
+    if run.task.kind == "regress":
+        try:
+            user_input = json.loads(args.input)
+        except json.JSONDecodeError:
+            user_input = [float(v) for v in args.input.replace(",", " ").split()]
+    return predict(run.model, run.task, user_input)
+
+
+def cmd_bench(args) -> Any:
+    from .bench import run_bench
+
+    return run_bench(quick=args.quick, log=_log)
+
+
+COMMANDS = {"tasks": cmd_tasks, "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        _emit(COMMANDS[args.command](args))
+        return 0
+    except (CliError, ValueError, KeyError, FileNotFoundError, RuntimeError, OSError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
