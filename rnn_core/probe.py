@@ -1,0 +1,154 @@
+"""Watch the gates learn: a ``fit`` callback that replays one fixed probe input through the model at the
+start of training and after every epoch, keeping every activation, so a page can show how the hidden
+state and gates changed as the network learned. Also the readers that turn saved probe tensors back
+into per-epoch caches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .tasks.base import SeqData, Task
+
+PROBE_X = "probe/x"
+PROBE_LENGTHS = "probe/lengths"
+_EPOCH_KEY = re.compile(r"^epoch(\d+)/(.+)$")
+
+
+class ProbeRecorder:
+    """Callback ``cb(event, info)`` for ``fit`` that records ``model.run_with_cache(probe)``.
+
+    On "fit_start" it fixes the probe input: ``example`` (a SeqData holding one example; only its first
+    is used) or, when None, the first validation example of ``task.load()`` (or of ``splits.val``).
+    It records the untrained network there as epoch 0, then once per "epoch_end" — one replay of one
+    sequence per epoch, so it costs next to nothing next to the epoch itself. ``names`` limits which
+    activations are kept (None = all of ``model.activation_names()`` but ``hook_input``, which is the
+    probe input itself and never changes); ``every`` > 1 records only every
+    k-th epoch (the last one is always recorded at "fit_end"). Values are detached CPU tensors of
+    ``dtype`` (float32 by default; float16 halves the file for long probes).
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        example: SeqData | None = None,
+        names: Iterable[str] | None = None,
+        every: int = 1,
+        dtype: torch.dtype = torch.float32,
+        splits: Any = None,
+    ):
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a whole number ≥ 1, not {every!r}")
+        if example is not None and len(example) == 0:
+            raise ValueError("the probe example is empty; pass a SeqData holding one example (data.subset([i]))")
+        self.task = task
+        self.example = example
+        self.names = None if names is None else list(names)
+        self.every = every
+        self.dtype = dtype
+        self.splits = splits
+        self.x: Tensor | None = None  # [1, seq] ids or [1, seq, features]
+        self.lengths: Tensor | None = None  # [1]
+        self.labels: list[str] = []
+        self.records: dict[int, dict[str, Tensor]] = {}  # epoch -> activation name -> [1, seq, units]
+        self._model = None
+        self._last_epoch = 0
+
+    # ------------------------------------------------------------------------------------- callback
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event == "fit_start":
+            self._model = info["model"]
+            self._pick_probe()
+            self.records.clear()
+            self._record(0)
+        elif event == "epoch_end":
+            epoch = int(info["epoch"])
+            self._model = info.get("model", self._model)
+            self._last_epoch = epoch
+            if epoch % self.every == 0:
+                self._record(epoch)
+        elif event == "fit_end" and self._model is not None and self._last_epoch not in self.records:
+            if self._last_epoch > 0:
+                self._record(self._last_epoch)
+
+    def _pick_probe(self) -> None:
+        data = self.example
+        if data is None:
+            splits = self.splits if self.splits is not None else self.task.load()
+            data = splits.val if len(splits.val) else splits.train
+        one = data.subset([0])
+        n = int(one.lengths[0])
+        self.x = one.x[:, :n].detach().cpu().clone()  # [1, seq] or [1, seq, features]
+        self.lengths = one.lengths.detach().cpu().clone().long()  # [1]
+        self.labels = list(self.task.step_labels(one, 0))
+
+    @torch.no_grad()
+    def _record(self, epoch: int) -> None:
+        model = self._model
+        device = next(model.parameters()).device
+        names = self.names
+        if names is None:
+            names = [n for n in model.activation_names() if n != "hook_input"]
+        else:
+            unknown = [n for n in names if n not in model.activation_names()]
+            if unknown:
+                raise ValueError(f"no activation named {unknown[0]!r}; see model.activation_names()")
+        _, cache = model.run_with_cache(self.x.to(device), self.lengths, names_filter=names)
+        self.records[epoch] = {k: v.to(self.dtype).clone() for k, v in cache.items()}  # each [1, seq, units]
+
+    # ---------------------------------------------------------------------------------------- output
+    @property
+    def epochs(self) -> list[int]:
+        """The recorded epochs, ascending (0 = before training)."""
+        return sorted(self.records)
+
+    def tensors(self) -> dict[str, Tensor]:
+        """Everything recorded, flat for safetensors: ``probe/x``, ``probe/lengths`` and
+        ``epoch{k}/<activation name>`` for every recorded epoch k."""
+        if self.x is None:
+            return {}
+        out = {PROBE_X: self.x.contiguous(), PROBE_LENGTHS: self.lengths.contiguous()}
+        for epoch in self.epochs:
+            for name, t in self.records[epoch].items():
+                out[f"epoch{epoch}/{name}"] = t.contiguous()
+        return out
+
+    def meta(self) -> dict[str, Any]:
+        """What the tensors don't say: the step labels, the task and the recorded epochs."""
+        return {"labels": list(self.labels), "task": self.task.name, "epochs": self.epochs}
+
+    def for_save(self) -> dict[str, Any]:
+        """The ``probe=`` argument of ``save_run``: ``{"tensors": ..., "meta": ...}``."""
+        return {"tensors": self.tensors(), "meta": self.meta()}
+
+
+# ------------------------------------------------------------------------------------------ reading
+def probe_epochs(probe: Mapping[str, Tensor]) -> list[int]:
+    """The epochs a saved probe holds, ascending."""
+    found = {int(m.group(1)) for k in probe.keys() if (m := _EPOCH_KEY.match(k))}
+    return sorted(found)
+
+
+def probe_cache(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
+    """The activations recorded at ``epoch`` as a cache like ``run_with_cache`` returns (name → tensor
+    [1, seq, units], float32). ValueError when that epoch was not recorded."""
+    prefix = f"epoch{epoch}/"
+    out = {k[len(prefix) :]: probe[k].float() for k in probe.keys() if k.startswith(prefix)}
+    if not out:
+        have = probe_epochs(probe)
+        raise ValueError(f"the probe holds no epoch {epoch}; recorded epochs: {have or 'none'}")
+    return out
+
+
+def probe_input(probe: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """The probe's model input x [1, seq, ...] and lengths [1]."""
+    if PROBE_X not in probe.keys():
+        raise ValueError("this run has no probe input saved; train it again with a ProbeRecorder")
+    x = probe[PROBE_X]
+    lengths = probe[PROBE_LENGTHS] if PROBE_LENGTHS in probe.keys() else torch.tensor([x.shape[1]])
+    return x, lengths.long()
