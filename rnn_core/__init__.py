@@ -5,5 +5,12 @@ Plain PyTorch: nothing here imports streamlit or plotly.
 
 from .config import ModelConfig, TrainConfig
 from .model import HookPoint, RecurrentModel, build_model, count_parameters
+from .predict import predict
+from .runs import load_run, save_run
+from .tasks import get_task, list_tasks
+from .train import History, evaluate, fit
 
-__all__ = ["ModelConfig", "TrainConfig", "RecurrentModel", "HookPoint", "build_model", "count_parameters"]
+__all__ = [
+    "ModelConfig", "TrainConfig", "RecurrentModel", "HookPoint", "build_model", "count_parameters",
+    "get_task", "list_tasks", "fit", "evaluate", "History", "save_run", "load_run", "predict",
+]
