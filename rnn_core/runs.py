@@ -243,7 +243,10 @@ def load_run(
 
     model = build_model(model_cfg)
     load_weights(model, path / "weights.safetensors")
-    model.to(device).eval()
+    try:
+        model.to(device).eval()
+    except (RuntimeError, AssertionError, ValueError) as e:  # e.g. "cuda" on a machine without a GPU
+        raise ValueError(f"can't put the model on device {device!r} ({e}); use 'cpu'") from None
 
     state = read_json(path / "vocab.json")
     try:

@@ -424,3 +424,26 @@ def test_real_task_round_trip_through_the_registry(root):
     x = task.encode("abcd")[0]
     model.eval()
     torch.testing.assert_close(run.model(x), model(x), rtol=0, atol=0)
+
+
+@pytest.mark.skipif("letters" not in available(), reason="letters task not present")
+def test_saves_what_fit_returns(root):
+    from rnn_core.tasks import get_task
+    from rnn_core.train import fit
+
+    task = get_task("letters")
+    mcfg, tcfg = task.configs("seed", epochs=3, hidden_size=4)
+    model = build_model(mcfg, seed=0)
+    hist = fit(model, task, tcfg)
+    path = save_run(model, task, tcfg, hist, root=root, preset="seed")
+    run = load_run(path)
+    assert list(run.metrics["epoch"]) == [1, 2, 3]
+    assert run.final_metrics == pytest.approx(hist.final_metrics())
+    assert len(run.batches) == len(hist.batches) and run.config["epochs_done"] == 3
+    assert run.config["tokens_per_s"] == pytest.approx(hist.tokens_per_s)
+
+
+def test_unknown_device_is_a_clear_error(saved):
+    path, _ = saved
+    with pytest.raises(ValueError, match="device"):
+        load_run(path, device="tpu", task_factory=tiny_factory)
