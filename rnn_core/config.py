@@ -61,6 +61,16 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or not lo <= value <= hi:
                 raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+        for name in ("input_size", "vocab_size", "embed_dim", "hidden_size", "num_layers", "output_size", "padding_idx"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, not {value!r}")
+        if not isinstance(self.bidirectional, bool):
+            raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
+        if not isinstance(self.dropout, (int, float)) or isinstance(self.dropout, bool):
+            raise ValueError(f"dropout must be a number, not {self.dropout!r}")
+        if self.vocab_size > 10_000_000:
+            raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:
             if not 1 <= self.embed_dim <= 4096:
                 raise ValueError(f"embed_dim must be from 1 to 4096, not {self.embed_dim!r}")

@@ -1,0 +1,155 @@
+"""fit: events, determinism, stop within a batch, divergence, bucketing, optimisers."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+import torch
+
+from rnn_core import ModelConfig, TrainConfig, build_model, fit, get_task
+from rnn_core.tasks.base import SeqData, Splits, Task
+from rnn_core.train import EVENTS, batch_indices, evaluate
+
+
+class ContainsThree(Task):
+    """Token sequences of varied length; label: does token 3 occur?"""
+
+    name = "contains3"
+    kind = "classify"
+
+    @property
+    def labels(self):
+        return ["no", "yes"]
+
+    def load(self, data_dir=None, limit=0, seed=0):
+        g = torch.Generator().manual_seed(0)
+        n, t = 384, 24
+        x = torch.randint(4, 20, (n, t), generator=g)  # [n, t]
+        lengths = torch.randint(3, t + 1, (n,), generator=g)
+        y = torch.randint(0, 2, (n,), generator=g)
+        for i in range(n):
+            if y[i]:
+                x[i, int(torch.randint(0, int(lengths[i]), (1,), generator=g))] = 3
+            x[i, lengths[i]:] = 0
+        data = SeqData(x, y, lengths)
+        return Splits(data.subset(slice(0, 320)), data.subset(slice(320, None)))
+
+
+MCFG = ModelConfig(cell="gru", vocab_size=20, embed_dim=8, hidden_size=16, output_size=2)
+
+
+def train(cfg: TrainConfig, callbacks=(), stop=None, mcfg=MCFG):
+    task = ContainsThree()
+    model = build_model(mcfg, seed=cfg.seed)
+    return model, fit(model, task, cfg, callbacks, stop, splits=task.load())
+
+
+def test_events_in_order_and_learning():
+    events = []
+    _, hist = train(TrainConfig(epochs=4, batch_size=32, lr=0.01), [lambda e, i: events.append((e, i))])
+    names = [e for e, _ in events]
+    assert names[0] == "fit_start" and names[-1] == "fit_end"
+    assert set(names) == set(EVENTS)
+    assert names.count("epoch_end") == 4 and names.count("batch_end") == 4 * 10
+    batch = next(i for e, i in events if e == "batch_end")
+    assert {"loss", "accuracy", "tokens_per_s", "epoch", "batch", "batches"} <= set(batch)
+    end = [i for e, i in events if e == "epoch_end"][-1]["metrics"]
+    assert set(end) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert hist.epochs[-1]["val_accuracy"] > 0.9, hist.epochs  # the task is learnable: a real signal
+    assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
+
+
+def test_same_seed_same_curves_other_seed_differs():
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=0.01, seed=3)
+    _, a = train(cfg)
+    _, b = train(cfg)
+    _, c = train(cfg.replace(seed=4))
+    assert [r["loss"] for r in a.batches] == [r["loss"] for r in b.batches]
+    assert a.epochs[-1]["val_loss"] == b.epochs[-1]["val_loss"]
+    assert [r["loss"] for r in a.batches] != [r["loss"] for r in c.batches]
+
+
+def test_stop_within_one_batch_keeps_weights():
+    stop = threading.Event()
+    seen = []
+
+    def cb(event, info):
+        if event == "batch_end":
+            seen.append(info["step"])
+            if info["step"] == 3:
+                stop.set()
+
+    model, hist = train(TrainConfig(epochs=5, batch_size=32, lr=0.01), [cb], stop)
+    assert hist.stopped and not hist.diverged
+    assert seen == [1, 2, 3] and len(hist.batches) == 3
+    assert "kept" in hist.message
+    assert hist.epochs[-1]["val_loss"] is None and hist.epochs[-1]["partial"]
+    fresh = build_model(MCFG, seed=0)
+    assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), fresh.parameters()))
+
+
+def test_divergence_stops_with_advice_and_keeps_finite_weights():
+    def poison(event, info):
+        if event == "batch_end" and info["step"] == 2:
+            with torch.no_grad():
+                info_model.head.weight.fill_(float("inf"))  # the next loss is not finite
+
+    task = ContainsThree()
+    info_model = build_model(MCFG, seed=0)
+    hist = fit(info_model, task, TrainConfig(epochs=3, batch_size=32, lr=0.01), [poison], splits=task.load())
+    assert hist.diverged and not hist.stopped
+    assert "learning rate" in hist.message and "epoch 1, batch 3" in hist.message
+    assert len(hist.batches) == 2
+
+
+def test_bucketing_groups_similar_lengths_and_covers_everything():
+    lengths = torch.randint(1, 500, (3200,), generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    bucketed = batch_indices(lengths, 64, True, True, g)
+    plain = batch_indices(lengths, 64, True, False, torch.Generator().manual_seed(0))
+    assert sorted(torch.cat(bucketed).tolist()) == list(range(3200))
+
+    def padding(batches):
+        return sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum()) for b in batches)
+
+    assert padding(bucketed) < 0.1 * padding(plain)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd"])
+def test_each_optimizer_trains(optimizer):
+    lr = {"adam": 0.01, "rmsprop": 0.003, "sgd": 0.1}[optimizer]
+    _, hist = train(TrainConfig(epochs=4, batch_size=32, lr=lr, optimizer=optimizer))
+    assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
+    assert all(math.isfinite(r["loss"]) for r in hist.batches)
+
+
+def test_impossible_settings_are_clear_errors():
+    with pytest.raises(ValueError, match="lr must be"):
+        TrainConfig(lr=-1).validate()
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0).validate()
+    with pytest.raises(ValueError, match="hidden_size"):
+        ModelConfig(hidden_size=0).validate()
+    with pytest.raises(ValueError, match="cell must be"):
+        ModelConfig(cell="transformer").validate()
+
+
+def test_evaluate_padding_does_not_change_results():
+    task = ContainsThree()
+    splits = task.load()
+    model = build_model(MCFG, seed=0)
+    a = evaluate(model, task, splits.val)
+    padded = SeqData(torch.nn.functional.pad(splits.val.x, (0, 30)), splits.val.y, splits.val.lengths)
+    b = evaluate(model, task, padded)
+    assert a["loss"] == pytest.approx(b["loss"], abs=1e-6) and a["accuracy"] == b["accuracy"]
+
+
+def test_regression_metric_skips_warmup():
+    task = get_task("sine")
+    splits = task.load(limit=64)
+    model = build_model(task.configs("seed")[0], seed=0)
+    ev = evaluate(model, task, splits.val)
+    assert set(ev) == {"loss", "mse", "n", "seconds", "tokens_per_s"}
+    assert ev["mse"] != pytest.approx(ev["loss"])  # warm-up steps are left out of the metric only
