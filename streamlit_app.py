@@ -1,10 +1,8 @@
-"""Unrolled's entrypoint: page config, then navigation over the page scripts in pages/."""
+"""Unrolled's entrypoint: page config, then navigation over the page scripts in pages/ (see app/nav.py)."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
+from app import nav
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-]
-st.navigation(pages).run()
+st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
+st.navigation(nav.sections()).run()

@@ -1,0 +1,141 @@
+"""Pure plotly figure builders for training curves. Each ``fig_*`` takes plain rows or DataFrames and returns
+a ``go.Figure``; none calls ``st.*``, so they are unit-tested directly.
+
+The x axis is in epochs: batch ``b`` of ``B`` in epoch ``e`` sits at ``e - 1 + b / B``, so per-batch points and
+the per-epoch points (at ``x = e``) share one axis. Hover shows exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+TRAIN_COLOR = "#2563eb"
+VAL_COLOR = "#ea580c"
+MAX_POINTS = 2000  # a per-batch trace longer than this is thinned evenly (every k-th point) before drawing
+LABELS = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE"}
+PALETTE = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
+
+
+def ema(values: Iterable[float], smoothing: float = 0.9) -> np.ndarray:
+    """Exponential moving average with bias correction (TensorBoard's smoothing).
+
+    s_t = smoothing * s_{t-1} + (1 - smoothing) * v_t,  s_0 = 0;  shown value = s_t / (1 - smoothing^t).
+    The correction removes the pull towards 0 at the start. Missing values (NaN) are skipped and carry
+    the previous smoothed value.
+    """
+    v = np.asarray(list(values), dtype=float)
+    out = np.full(v.shape, np.nan)
+    s, weight = 0.0, 0.0
+    for i, x in enumerate(v):
+        if np.isfinite(x):
+            s = smoothing * s + (1 - smoothing) * x
+            weight = smoothing * weight + (1 - smoothing)
+        out[i] = s / weight if weight > 0 else np.nan
+    return out
+
+
+def _frame(rows: Any) -> pd.DataFrame:
+    if rows is None:
+        return pd.DataFrame()
+    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+
+
+def batch_x(batches: pd.DataFrame, batches_per_epoch: int | None = None) -> np.ndarray:
+    """Fractional-epoch x of each batch row: ``epoch - 1 + batch / batches_per_epoch``.
+
+    Without ``batches_per_epoch`` the largest batch index seen in each epoch is used.
+    """
+    if batches.empty:
+        return np.zeros(0)
+    per = batches_per_epoch or batches.groupby("epoch")["batch"].transform("max")
+    return (batches["epoch"] - 1 + batches["batch"] / per).to_numpy(dtype=float)
+
+
+def _thin(n: int, limit: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spaced points out of ``n`` (always keeping the last)."""
+    if n <= limit:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, limit).round().astype(int)
+    return np.unique(idx)
+
+
+def _layout(fig: go.Figure, title: str, ytitle: str, key: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        template="plotly_white",
+    )
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(title_text=ytitle, type="log" if key in ("loss", "mse") else "linear",
+                     range=[0, 1.02] if key == "accuracy" else None)
+    return fig
+
+
+def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: int | None = None,
+               smoothing: float = 0.9, title: str | None = None, height: int = 320) -> go.Figure:
+    """Train and validation curves of one quantity (``key``: "loss", "accuracy" or "mse").
+
+    Traces, in order (each only when it has data): "train · batch" (raw per-batch values, faint),
+    "train · batch EMA" (smoothed), "train · epoch" and "val · epoch" (per-epoch values from
+    ``train_<key>`` / ``val_<key>``). Per-batch accuracy / MSE is the running mean within the epoch, as
+    ``fit`` reports it. Loss and MSE use a log axis, since they shrink by orders of magnitude.
+    """
+    b, e = _frame(batches), _frame(epochs)
+    label = LABELS.get(key, key)
+    fig = go.Figure()
+    if not b.empty and key in b and b[key].notna().any():
+        x = batch_x(b, batches_per_epoch)
+        y = b[key].to_numpy(dtype=float)
+        smooth = ema(y, smoothing)
+        keep = _thin(len(y))
+        hover = "%{y:.6g}<extra>%{fullData.name}</extra>"
+        fig.add_trace(go.Scatter(x=x[keep], y=y[keep], name="train · batch", mode="lines", hovertemplate=hover,
+                                 line=dict(color=TRAIN_COLOR, width=1), opacity=0.3))
+        fig.add_trace(go.Scatter(x=x[keep], y=smooth[keep], name="train · batch EMA", mode="lines",
+                                 hovertemplate=hover, line=dict(color=TRAIN_COLOR, width=2)))
+    for split, color, dash in (("train", TRAIN_COLOR, "dot"), ("val", VAL_COLOR, "solid")):
+        col = f"{split}_{key}"
+        if e.empty or col not in e or not e[col].notna().any():
+            continue
+        rows = e[e[col].notna()]
+        fig.add_trace(go.Scatter(
+            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers",
+            hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
+            line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
+        ))
+    return _layout(fig, title or f"{label.capitalize()} per batch and per epoch", label, key, height)
+
+
+def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | None = None,
+                height: int = 380) -> go.Figure:
+    """One line per run: ``column`` of its per-epoch metrics (e.g. "val_loss", "val_accuracy", "val_mse").
+
+    ``runs`` maps a run name to its metrics rows; runs without that column are left out.
+    """
+    key = column.split("_", 1)[-1]
+    fig = go.Figure()
+    for i, (name, rows) in enumerate(runs.items()):
+        e = _frame(rows)
+        if e.empty or column not in e or not e[column].notna().any():
+            continue
+        e = e[e[column].notna()]
+        fig.add_trace(go.Scatter(
+            x=e["epoch"], y=e[column], name=name, mode="lines+markers" if len(e) < 60 else "lines",
+            hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=2), marker=dict(size=5),
+        ))
+    label = f"{column.split('_', 1)[0]} {LABELS.get(key, key)}"
+    return _layout(fig, title or f"{label.capitalize()} per epoch", label, key, height)
+
+
+def trace_names(fig: go.Figure) -> list[str]:
+    """Names of a figure's traces, in order (tests and captions use it)."""
+    return [t.name for t in fig.data]

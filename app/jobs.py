@@ -1,0 +1,327 @@
+"""Background training jobs: one worker thread per job, a stop Event, lock-protected snapshots of its
+progress and curves, and a process-wide cap on concurrent jobs with a first-in-first-out queue.
+
+Workers never call ``st.*``: pages poll ``JobManager.snapshot`` from an ``st.fragment`` instead. A job
+belongs to the browser session that submitted it; other sessions cannot see or stop it.
+
+Threads: ``torch.set_num_threads`` is process-global (it is not per thread), so the manager sets it once,
+to ``max(1, cpu_count // max_jobs)``, so that ``max_jobs`` jobs running together use about every core and
+no more. ``TrainConfig.num_threads`` stays 0 in jobs so ``fit`` leaves that setting alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.tasks import task_class
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+DONE = ("finished", "stopped", "diverged", "failed", "cancelled")
+KEEP_DONE_PER_SESSION = 10  # finished jobs a session keeps in memory (their runs are on disk anyway)
+
+
+def default_max_jobs() -> int:
+    """Concurrent jobs allowed: env ``UNROLLED_MAX_JOBS`` when set to a positive whole number, else the CPU count."""
+    raw = os.environ.get("UNROLLED_MAX_JOBS", "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value >= 1:
+            return value
+        log.warning("UNROLLED_MAX_JOBS=%r is not a positive whole number; using the CPU count", raw)
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to train: a task (with options), the preset it came from, and the two configs."""
+
+    task: str
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    preset: str | None = None
+    task_options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # run name; None lets rnn_core.runs choose one
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's state at one moment (taken under the job's lock).
+
+    ``batch_rows`` are ``{step, epoch, batch, loss, <metric>}``; ``epoch_rows`` are
+    ``{epoch, train_loss, train_<metric>, val_loss, val_<metric>}``; ``metric`` is "accuracy" or "mse".
+    """
+
+    id: str
+    session: str
+    spec: JobSpec
+    state: str  # queued | running | finished | stopped | diverged | failed | cancelled
+    place: int  # 1-based place in the queue while queued, else 0
+    phase: str  # what a running job is doing now ("loading data", "training", "saving")
+    metric: str
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    tokens_per_s: float
+    elapsed: float  # seconds since training started
+    batch_rows: tuple[dict[str, Any], ...]
+    epoch_rows: tuple[dict[str, Any], ...]
+    message: str | None
+    run_path: Path | None
+    submitted: float
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * self.batches
+        if total <= 0:
+            return 0.0
+        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Time left at the pace so far (None until a batch is done)."""
+        f = self.fraction
+        if f <= 0 or self.state != "running":
+            return None
+        return self.elapsed * (1 - f) / f
+
+    @property
+    def run_name(self) -> str | None:
+        return self.run_path.name if self.run_path else None
+
+
+class Job:
+    """One training job. The worker thread writes through ``on_event`` / ``set``; readers call ``snapshot``."""
+
+    def __init__(self, session: str, spec: JobSpec):
+        self.id = uuid.uuid4().hex[:12]
+        self.session = session
+        self.spec = spec
+        self.stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._state = "queued"
+        self._phase = "waiting for a free slot"
+        self._metric = _metric_of(spec.task)
+        self._epoch = self._batch = self._batches = 0
+        self._epochs = spec.train_cfg.epochs
+        self._tokens_per_s = 0.0
+        self._started: float | None = None
+        self._ended: float | None = None
+        self._batch_rows: list[dict[str, Any]] = []
+        self._epoch_rows: list[dict[str, Any]] = []
+        self._message: str | None = None
+        self._run_path: Path | None = None
+        self.submitted = time.time()
+
+    # -- written by the worker ------------------------------------------------------------------
+    def set(self, *, state: str | None = None, phase: str | None = None, message: str | None = None,
+            run_path: Path | str | None = None, metric: str | None = None) -> None:
+        with self._lock:
+            if state is not None:
+                self._state = state
+                if state == "running" and self._started is None:
+                    self._started = time.perf_counter()
+                if state in DONE:
+                    self._ended = time.perf_counter()
+            if phase is not None:
+                self._phase = phase
+            if message is not None:
+                self._message = message
+            if run_path is not None:
+                self._run_path = Path(run_path)
+            if metric is not None:
+                self._metric = metric
+
+    def on_event(self, event: str, info: dict[str, Any]) -> None:
+        """A ``fit`` callback: record progress and curve points (cheap; runs on the worker thread)."""
+        with self._lock:
+            if event == "fit_start":
+                self._epochs, self._batches = int(info["epochs"]), int(info["batches_per_epoch"])
+                self._metric = "mse" if getattr(info["task"], "kind", "") == "regress" else "accuracy"
+                self._phase = "training"
+                self._started = time.perf_counter()
+            elif event == "batch_end":
+                value = info.get("mse") if self._metric == "mse" else info.get("accuracy")
+                self._batch_rows.append({"step": info["step"], "epoch": info["epoch"], "batch": info["batch"],
+                                         "loss": info["loss"], self._metric: value})
+                self._epoch, self._batch, self._batches = info["epoch"], info["batch"], info["batches"]
+                self._tokens_per_s = float(info["tokens_per_s"])
+            elif event == "epoch_end":
+                self._epoch_rows.append({"epoch": info["epoch"], **info["metrics"]})
+                self._phase = "training"
+            elif event == "fit_end":
+                self._phase = "saving"
+
+    # -- read by pages ----------------------------------------------------------------------------
+    def snapshot(self, place: int = 0) -> Snapshot:
+        with self._lock:
+            end = self._ended if self._ended is not None else time.perf_counter()
+            return Snapshot(
+                id=self.id, session=self.session, spec=self.spec, state=self._state, place=place,
+                phase=self._phase, metric=self._metric, epoch=max(self._epoch, 1 if self._batch else 0),
+                epochs=self._epochs, batch=self._batch, batches=self._batches, tokens_per_s=self._tokens_per_s,
+                elapsed=(end - self._started) if self._started is not None else 0.0,
+                # Rows are never changed after they are appended, so copying the lists is enough.
+                batch_rows=tuple(self._batch_rows), epoch_rows=tuple(self._epoch_rows),
+                message=self._message, run_path=self._run_path, submitted=self.submitted,
+            )
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._state
+
+
+Target = Callable[[Job], None]
+
+
+def _metric_of(task_name: str) -> str:
+    """"mse" for regression tasks, else "accuracy" (known before the task's data is loaded)."""
+    try:
+        return "mse" if task_class(task_name).kind == "regress" else "accuracy"
+    except (ValueError, ImportError):
+        return "accuracy"
+
+
+def _warm_up() -> None:
+    """Build a throwaway optimizer: torch imports its compiler stack (several seconds) on the first one, and
+    doing that now, while a person is still choosing settings, keeps it out of their first job's start."""
+    try:
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    except Exception:  # noqa: BLE001 - only a speed-up; a failure here shows up in the job itself
+        log.debug("warm-up failed", exc_info=True)
+
+
+class JobManager:
+    """Runs jobs on worker threads, at most ``max_jobs`` at once; the rest wait in a FIFO queue.
+
+    ``target(job)`` does the work (default: ``app.training.train_job``); it reads ``job.spec``, reports through
+    ``job.on_event`` / ``job.set``, must return soon after ``job.stop_event`` is set, and sets the final state.
+    An exception in ``target`` marks the job "failed" with the exception's message (no traceback reaches a page).
+    """
+
+    def __init__(self, max_jobs: int | None = None, target: Target | None = None, set_threads: bool = True,
+                 warm_up: bool = True):
+        self.max_jobs = max_jobs if max_jobs is not None else default_max_jobs()
+        if self.max_jobs < 1:
+            raise ValueError("max_jobs must be at least 1")
+        self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_jobs)
+        if set_threads:
+            torch.set_num_threads(self.threads_per_job)
+        if target is None:
+            from .training import train_job
+
+            target = train_job
+        self._target = target
+        self._cv = threading.Condition()
+        self._jobs: dict[str, Job] = {}
+        self._queue: list[Job] = []
+        self._running: set[str] = set()
+        self._threads: dict[str, threading.Thread] = {}
+        if warm_up:
+            threading.Thread(target=_warm_up, name="unrolled-warm-up", daemon=True).start()
+
+    # -- public API --------------------------------------------------------------------------------
+    def submit(self, session: str, spec: JobSpec) -> str:
+        """Queue a job for ``session``; returns its id. The job starts as soon as a slot is free."""
+        job = Job(session, spec)
+        with self._cv:
+            self._prune(session)
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            thread = threading.Thread(target=self._work, args=(job,), name=f"unrolled-job-{job.id}", daemon=True)
+            self._threads[job.id] = thread
+        thread.start()
+        return job.id
+
+    def snapshot(self, session: str, job_id: str | None) -> Snapshot | None:
+        """The job's snapshot, or None when it does not exist or belongs to another session."""
+        with self._cv:
+            job = self._jobs.get(job_id or "")
+            if job is None or job.session != session:
+                return None
+            place = self._queue.index(job) + 1 if job in self._queue else 0
+        return job.snapshot(place)
+
+    def jobs(self, session: str) -> list[Snapshot]:
+        """This session's jobs, oldest first."""
+        with self._cv:
+            mine = [(j, self._queue.index(j) + 1 if j in self._queue else 0) for j in self._jobs.values()
+                    if j.session == session]
+        return sorted((j.snapshot(p) for j, p in mine), key=lambda s: s.submitted)
+
+    def stop(self, session: str, job_id: str) -> bool:
+        """Ask a job to stop (a queued job is cancelled). False when it is not this session's active job."""
+        with self._cv:
+            job = self._jobs.get(job_id)
+            if job is None or job.session != session or job.state not in ACTIVE:
+                return False
+            job.stop_event.set()
+            self._cv.notify_all()  # wakes a queued job so it leaves the queue now
+        return True
+
+    def wait(self, job_id: str, timeout: float | None = None) -> bool:
+        """Block until the job's thread ends (tests, CLI); True when it ended within ``timeout``."""
+        thread = self._threads.get(job_id)
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def counts(self) -> dict[str, int]:
+        """Jobs running and queued across all sessions (no details of other sessions)."""
+        with self._cv:
+            return {"running": len(self._running), "queued": len(self._queue), "max_jobs": self.max_jobs}
+
+    # -- worker -------------------------------------------------------------------------------------
+    def _work(self, job: Job) -> None:
+        with self._cv:
+            while not job.stop_event.is_set() and not (self._queue[0] is job and len(self._running) < self.max_jobs):
+                self._cv.wait()
+            self._queue.remove(job)
+            if job.stop_event.is_set():
+                job.set(state="cancelled", phase="cancelled", message="Cancelled while waiting in the queue.")
+                self._cv.notify_all()
+                return
+            self._running.add(job.id)
+            self._cv.notify_all()
+        job.set(state="running", phase="starting")
+        try:
+            self._target(job)
+            if job.state in ACTIVE:  # a target that forgot to set the outcome
+                job.set(state="stopped" if job.stop_event.is_set() else "finished")
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the page as a message, not kill the server
+            log.exception("training job %s failed", job.id)
+            job.set(state="failed", phase="failed", message=f"Training failed: {exc}")
+        finally:
+            with self._cv:
+                self._running.discard(job.id)
+                self._cv.notify_all()
+
+    def _prune(self, session: str) -> None:
+        """Forget a session's oldest finished jobs beyond KEEP_DONE_PER_SESSION (caller holds the lock)."""
+        done = [j for j in self._jobs.values() if j.session == session and j.state in DONE]
+        for job in sorted(done, key=lambda j: j.submitted)[: max(0, len(done) - KEEP_DONE_PER_SESSION)]:
+            self._jobs.pop(job.id, None)
+            self._threads.pop(job.id, None)

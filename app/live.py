@@ -1,0 +1,123 @@
+"""The Train page's live view: the process-wide job manager, starting a job, and a fragment that polls this
+session's job every half second while it trains (progress, curves, Stop) and leaves the rest of the page alone.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.tasks import Task
+
+from . import charts, nav, state
+from .jobs import JobManager, JobSpec, Snapshot
+
+POLL_SECONDS = 0.5
+READ_CURVES = (
+    "How to read this: the faint line is every batch, the solid blue line its moving average (EMA), dots are "
+    "whole-epoch values — train in blue, validation in orange. Validation well above train means overfitting."
+)
+STATE_ICONS = {"queued": "⏳", "running": "▶️", "finished": "✅", "stopped": "⏹️", "diverged": "💥",
+               "failed": "❌", "cancelled": "🚫"}
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One manager for the whole server process, shared by every browser session."""
+    return JobManager()
+
+
+def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
+    """Queue a training job for this session and make it the one the page shows."""
+    spec = JobSpec(task=task.name, model_cfg=model_cfg, train_cfg=train_cfg, preset=preset,
+                   task_options=dict(task.options))
+    job_id = job_manager().submit(state.session_id(), spec)
+    st.session_state[state.CURRENT_JOB] = job_id
+    return job_id
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def progress_text(s: Snapshot) -> str:
+    """"Epoch 3/100 · batch 1/1 · 5,120 tokens/s · 12 s left" for a running job."""
+    if s.phase != "training" or not s.batches:
+        return f"{s.phase.capitalize()}…"
+    return (f"Epoch {s.epoch}/{s.epochs} · batch {s.batch}/{s.batches} · {s.tokens_per_s:,.0f} tokens/s · "
+            f"{_duration(s.seconds_left)} left")
+
+
+def _outcome(s: Snapshot) -> None:
+    text = s.message or s.state
+    saved = f" Saved as run **{s.run_name}**." if s.run_name else ""
+    if s.state == "finished":
+        st.success(text + saved, icon=STATE_ICONS[s.state])
+    elif s.state in ("stopped", "cancelled"):
+        st.warning(text + saved, icon=STATE_ICONS[s.state])
+    else:  # diverged or failed
+        st.error(text + saved, icon=STATE_ICONS[s.state])
+    if s.run_name:
+        state.set_current_run(s.run_name)
+        a, b, _ = st.columns([1, 1, 2])
+        with a:
+            nav.link("pages/inside.py", "Look inside this run", ":material/visibility:", run=s.run_name)
+        with b:
+            nav.link("pages/runs.py", "All saved runs", ":material/folder_open:")
+
+
+def curves(s: Snapshot) -> None:
+    """Loss and accuracy (or MSE) side by side, each with its how-to-read caption."""
+    left, right = st.columns(2)
+    for col, key in ((left, "loss"), (right, s.metric)):
+        with col:
+            fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
+            st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
+    st.caption(READ_CURVES)
+
+
+def _pick(jobs: list[Snapshot]) -> Snapshot | None:
+    """The job to show: this session's current one, or a choice among several."""
+    if not jobs:
+        return None
+    ids = [j.id for j in jobs]
+    if st.session_state.get(state.CURRENT_JOB) not in ids:
+        st.session_state[state.CURRENT_JOB] = ids[-1]
+    if len(jobs) > 1:
+        label = {j.id: f"{STATE_ICONS[j.state]} {j.spec.task} · {j.spec.model_cfg.cell} "
+                       f"{j.spec.model_cfg.hidden_size} · {j.state}" for j in jobs}
+        st.selectbox("Your jobs", ids[::-1], key=state.CURRENT_JOB, format_func=label.get)
+    return next(j for j in jobs if j.id == st.session_state[state.CURRENT_JOB])
+
+
+def _panel(polling: bool) -> None:
+    manager, session = job_manager(), state.session_id()
+    s = _pick(manager.jobs(session))
+    if s is None:
+        st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
+        return
+    if polling and not s.active:
+        st.rerun(scope="app")  # the job ended: redraw the whole page once and stop polling
+    if s.state == "queued":
+        c = manager.counts()
+        st.info(f"Waiting in the queue: place **{s.place}**. {c['running']} of {c['max_jobs']} training slots "
+                "on this server are busy; it starts when one frees up.", icon="⏳")
+    elif s.state == "running":
+        st.progress(s.fraction, text=progress_text(s))
+    else:
+        _outcome(s)
+    if s.active and st.button("Stop" if s.state == "running" else "Cancel", icon=":material/stop_circle:",
+                              key=f"stop_{s.id}", help="Ends training within a second; the partial run is saved."):
+        manager.stop(session, s.id)
+    if s.batch_rows or s.epoch_rows:
+        curves(s)
+
+
+def job_panel() -> None:
+    """Draw this session's job; while one is active the panel re-runs itself every POLL_SECONDS."""
+    jobs = job_manager().jobs(state.session_id())
+    polling = any(j.active for j in jobs)
+    st.fragment(run_every=POLL_SECONDS if polling else None)(_panel)(polling)

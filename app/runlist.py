@@ -1,0 +1,63 @@
+"""The Runs page's data: saved runs as a table, their per-epoch metrics (cached by file time), and the
+bytes behind the download buttons. Reads only through rnn_core.runs / runfiles (nothing is unpickled)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rnn_core.runfiles import read_csv
+from rnn_core.runs import list_runs
+
+STATUS_ICONS = {"finished": "✅ finished", "stopped": "⏹️ stopped", "diverged": "💥 diverged", "damaged": "⚠️ damaged"}
+COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source"]
+
+
+def _metric(final: dict[str, Any]) -> float | None:
+    for key in ("val_accuracy", "val_mse"):
+        if final.get(key) is not None:
+            return final[key]
+    return None
+
+
+def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``list_runs()`` rows → the table the page shows (one row per run, in the same order)."""
+    out = []
+    for r in rows:
+        final = r.get("final_metrics") or {}
+        out.append({
+            "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
+            "status": STATUS_ICONS.get(r.get("status"), r.get("status")),
+            "val_loss": final.get("val_loss"), "val_metric": _metric(final),
+            "params": r.get("params"), "created": r.get("created"),
+            "source": "bundled" if r.get("pretrained") else "yours",
+        })
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def runs() -> list[dict[str, Any]]:
+    """Every run on disk, yours newest first, then the bundled ones."""
+    return list_runs()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _metrics(path: str, mtime: float) -> pd.DataFrame:
+    return read_csv(Path(path) / "metrics.csv")
+
+
+def metrics(path: str | Path) -> pd.DataFrame:
+    """A run's per-epoch metrics (empty for a damaged run); re-read when the file changes."""
+    file = Path(path) / "metrics.csv"
+    try:
+        return _metrics(str(path), file.stat().st_mtime)
+    except (OSError, ValueError):
+        return pd.DataFrame()
+
+
+def download_bytes(path: str | Path, fname: str) -> bytes | None:
+    """A run file's bytes for a download button (None when it is missing)."""
+    file = Path(path) / fname
+    return file.read_bytes() if file.is_file() else None

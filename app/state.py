@@ -1,0 +1,43 @@
+"""Session-state keys in one place, and the per-browser-session id that keys background jobs.
+
+Pages and app modules read and write ``st.session_state`` only through the names defined here, so two
+modules never disagree about a key (and a search for a key finds every use).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+SESSION_ID = "session_id"  # str: uuid of this browser session; jobs are filed under it
+SETTINGS = "train_settings"  # dict: the Train page's current settings (survives page switches)
+URL_NOTICES = "url_notices"  # list[str]: query-string values that were ignored, shown once
+URL_LOADED = "url_loaded"  # bool: the query string has been read for this session
+CURRENT_JOB = "current_job"  # str: id of the job the Train page shows
+CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Inside and playgrounds open it)
+RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh
+PENDING_DELETE = "pending_delete"  # str: the run whose deletion waits for confirmation
+RUNS_MESSAGE = "runs_message"  # (kind, text): outcome of the last rename or delete, shown once
+WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
+
+
+def widget_key(setting: str) -> str:
+    """The session-state key of the widget that edits ``setting``."""
+    return WIDGET_PREFIX + setting
+
+
+def session_id() -> str:
+    """This browser session's id, created on first use. Jobs are visible only to the session that made them."""
+    if SESSION_ID not in st.session_state:
+        st.session_state[SESSION_ID] = uuid.uuid4().hex
+    return st.session_state[SESSION_ID]
+
+
+def current_run() -> str | None:
+    """The run this session trained or picked last (None before any)."""
+    return st.session_state.get(CURRENT_RUN)
+
+
+def set_current_run(name: str | None) -> None:
+    st.session_state[CURRENT_RUN] = name

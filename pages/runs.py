@@ -1,0 +1,109 @@
+"""Runs page: every saved run (yours and the bundled ones), their validation curves overlaid, and rename,
+delete, download and open-inside for one run at a time."""
+
+import streamlit as st
+
+from app import charts, nav, runlist, state
+from rnn_core.runs import delete_run, rename_run
+
+CURVES = {"val_loss": "validation loss", "val_accuracy": "validation accuracy", "val_mse": "validation MSE"}
+
+
+def _done(kind: str, text: str) -> None:
+    st.session_state[state.RUNS_MESSAGE] = (kind, text)
+    st.session_state[state.RUNS_TABLE] = st.session_state.get(state.RUNS_TABLE, 0) + 1  # fresh selection
+    st.session_state.pop(state.PENDING_DELETE, None)
+
+
+def _rename(old: str) -> None:
+    new = st.session_state.get(f"rename_{old}", "").strip()
+    try:
+        path = rename_run(old, new)
+    except ValueError as e:
+        st.session_state[state.RUNS_MESSAGE] = ("error", f"Could not rename {old!r}: {e}")
+        return
+    state.set_current_run(path.name)
+    _done("success", f"Renamed {old!r} to {path.name!r}.")
+
+
+def _delete(name: str) -> None:
+    try:
+        delete_run(name)
+    except ValueError as e:
+        st.session_state[state.RUNS_MESSAGE] = ("error", f"Could not delete {name!r}: {e}")
+        st.session_state.pop(state.PENDING_DELETE, None)
+        return
+    _done("success", f"Deleted run {name!r}.")
+
+
+st.title("Runs")
+st.write(
+    "Every training run is saved when it ends — finished, stopped or diverged — so it is still here after a "
+    "browser reload or a server restart. Select runs in the table to overlay their validation curves; pick "
+    "one to rename, delete, download its metrics and weights, or look inside it."
+)
+if message := st.session_state.pop(state.RUNS_MESSAGE, None):
+    getattr(st, message[0])(message[1])
+
+rows = runlist.runs()
+if not rows:
+    st.info("No saved runs yet. Train one on the Train page; it appears here when it ends.")
+    nav.link("pages/train.py", "Go to Train", ":material/model_training:")
+    st.stop()
+
+st.dataframe(
+    runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(state.RUNS_TABLE, 0)}",
+    column_config={"val_loss": st.column_config.NumberColumn("val loss", format="%.4g"),
+                   "val_metric": st.column_config.NumberColumn("val accuracy / MSE", format="%.4g"),
+                   "params": st.column_config.NumberColumn("params", format="%d")},
+)
+st.caption("How to read this: one row per run with its last epoch's validation loss and accuracy (MSE for "
+           "regression tasks). Yours come first, newest on top, then the bundled ones.")
+names = [r["name"] for r in rows]
+first = state.current_run() if state.current_run() in names else names[0]
+chosen = st.multiselect("Runs to compare and manage", names, default=[first],
+                        key=f"pick_{st.session_state.get(state.RUNS_TABLE, 0)}")
+picked = [r for r in rows if r["name"] in chosen]
+if not picked:
+    st.info("Choose one or more runs above to compare their curves and to rename, delete or download them.")
+    st.stop()
+
+st.subheader("Compare")
+metrics = {r["name"]: runlist.metrics(r["path"]) for r in picked}
+available = [c for c in CURVES if any(c in m for m in metrics.values())]
+if available:
+    column = st.radio("Curve", available, horizontal=True, format_func=CURVES.get)
+    st.plotly_chart(charts.fig_compare(metrics, column), key="compare", config={"displaylogo": False})
+    st.caption("How to read this: one line per selected run, its validation value after each epoch; lower loss "
+               "or MSE and higher accuracy are better. Hover for exact values.")
+else:
+    st.info("The selected runs have no validation curves yet (a run stopped in its first epoch has none).")
+
+st.subheader("Manage")
+name = st.selectbox("Run", [r["name"] for r in picked])
+run = next(r for r in picked if r["name"] == name)
+state.set_current_run(name)
+a, b, c = st.columns(3)
+a.download_button("Metrics (CSV)", runlist.download_bytes(run["path"], "metrics.csv") or b"",
+                  file_name=f"{name}-metrics.csv", mime="text/csv", on_click="ignore",
+                  icon=":material/download:", key=f"csv_{name}")
+b.download_button("Weights (safetensors)", runlist.download_bytes(run["path"], "weights.safetensors") or b"",
+                  file_name=f"{name}.safetensors", mime="application/octet-stream", on_click="ignore",
+                  icon=":material/download:", key=f"weights_{name}")
+with c:
+    nav.link("pages/inside.py", "Look inside", ":material/visibility:", run=name)
+if run["pretrained"]:
+    st.caption("Bundled runs can't be renamed or deleted.")
+else:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.text_input("New name", value=name, key=f"rename_{name}", max_chars=80,
+                    help="Letters, digits, '-', '_' and '.'; spaces become '-'.")
+    right.button("Rename", on_click=_rename, args=(name,), key=f"do_rename_{name}")
+    if st.session_state.get(state.PENDING_DELETE) != name:
+        st.button("Delete…", icon=":material/delete:", key=f"ask_delete_{name}",
+                  on_click=lambda: st.session_state.update({state.PENDING_DELETE: name}))
+    else:
+        st.warning(f"Delete run **{name}**? Its folder — weights, curves, probe — is removed for good.")
+        yes, no, _ = st.columns([1, 1, 4])
+        yes.button("Yes, delete", type="primary", on_click=_delete, args=(name,), key=f"delete_{name}")
+        no.button("Keep it", on_click=lambda: st.session_state.pop(state.PENDING_DELETE, None), key=f"keep_{name}")

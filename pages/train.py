@@ -1,0 +1,53 @@
+"""Train page: pick a task and preset (or set every hyperparameter), see the model's summary, train it in the
+background and watch loss and accuracy move. Settings live in the URL, so a link reproduces them."""
+
+import streamlit as st
+
+from app import forms, live, settings
+from rnn_core.model import build_model
+from rnn_core.summary import summary_text
+
+
+@st.cache_data(max_entries=64)
+def model_summary(model_cfg: dict) -> str:
+    from rnn_core.config import ModelConfig
+
+    return summary_text(build_model(ModelConfig.from_dict(model_cfg)))
+
+
+st.title("Train")
+st.write(
+    "Pick a task and a preset — `seed` is the source notes' exact setting, `default` a setting that learns "
+    "well — or change any hyperparameter yourself. Training runs in the background: the curves below update "
+    "twice a second while you keep using the page, **Stop** ends it within a second and keeps what was "
+    "learned, and every run is saved to the Runs page. The address bar always holds these settings, so a "
+    "link reproduces them."
+)
+for notice in forms.load_settings():
+    st.warning(f"From the link: {notice}", icon=":material/link_off:")
+
+settings_col, main_col = st.columns([1, 2], gap="large")
+with settings_col:
+    task, preset = forms.task_form()
+    st.subheader("Model", divider="gray")
+    model_cfg = forms.model_form(task)
+    st.subheader("Training", divider="gray")
+    train_cfg = forms.train_form(task)
+    current = forms.save_settings()
+    changed = settings.changed_from_preset(current)
+    if changed:
+        st.caption(f"Changed from preset `{preset}`: {', '.join(changed)}.")
+
+with main_col:
+    st.subheader("Model summary")
+    if model_cfg is not None:
+        st.code(model_summary(model_cfg.to_dict()), language=None)
+        st.caption(
+            "How to read this: one row per layer, as Keras prints it. `None` is the batch (and any sequence "
+            "length); Param # counts the weights and biases that training adjusts."
+        )
+    ready = model_cfg is not None and train_cfg is not None
+    if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
+                 help=None if ready else "Fix the settings marked in red first."):
+        live.start(task, preset, model_cfg, train_cfg)
+    live.job_panel()
