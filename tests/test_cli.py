@@ -1,0 +1,89 @@
+"""The CLI contract of DESIGN.md: JSON last line on stdout, progress on stderr, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnn_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, **(env or {})})
+
+
+def last_json(proc: subprocess.CompletedProcess):
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_tasks_lists_every_task_with_a_seed_preset():
+    tasks = last_json(cli("tasks"))
+    names = {t["name"] for t in tasks}
+    assert {"letters", "sine"} <= names
+    for t in tasks:
+        assert {"name", "kind", "presets"} <= set(t) and "seed" in t["presets"]
+
+
+@pytest.fixture(scope="module")
+def letters_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "letters-seed"
+    res = last_json(cli("train", "--task", "letters", "--preset", "seed", "--out", str(out)))
+    assert res["run"] == str(out) and res["task"] == "letters" and res["epochs"] == 100
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(res["metrics"])
+    assert res["metrics"]["val_accuracy"] == 1.0  # the notes' result: every letter right
+    assert {"config.json", "metrics.csv", "weights.safetensors", "vocab.json"} <= {p.name for p in out.iterdir()}
+    return out
+
+
+def test_train_eval_predict_round_trip(letters_run):
+    ev = last_json(cli("eval", str(letters_run)))
+    assert ev["accuracy"] == 1.0 and ev["n"] == 4 and {"loss", "seconds", "tokens_per_s"} <= set(ev)
+    pred = last_json(cli("predict", str(letters_run), "b"))
+    assert pred["prediction"] == "c"
+    assert pytest.approx(sum(pred["probabilities"].values()), abs=1e-5) == 1.0
+    assert len(pred["per_step"]) == 1
+
+
+def test_predict_per_step_for_sine(tmp_path):
+    out = tmp_path / "sine"
+    last_json(cli("train", "--task", "sine", "--preset", "seed", "--epochs", "1", "--limit", "64", "--out", str(out)))
+    pred = last_json(cli("predict", str(out), "0, 0.3, 0.6, 0.8, 0.95, 1.0"))
+    assert len(pred["per_step"]) == 6 and all(isinstance(v, float) for v in pred["prediction"])
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("train", "--task", "nope"), "unknown task"),
+        (("train",), "required"),
+        (("train", "--task", "letters", "--preset", "nope"), "no preset"),
+        (("train", "--task", "letters", "--lr", "-1"), "lr must be"),
+        (("train", "--task", "letters", "--hidden", "0"), "hidden_size"),
+        (("eval", "/nonexistent/run"), ""),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_nonzero_exit(args, words):
+    proc = cli(*args)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
+
+
+def test_predict_rejects_bad_letters_cleanly(letters_run):
+    proc = cli("predict", str(letters_run), "xyz")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not" in proc.stderr
+
+
+def test_bench_quick_reports_the_contract_keys():
+    res = last_json(cli("bench", "--quick"))
+    assert {"fit_tokens_per_s", "bare_tokens_per_s", "ratio", "replay_ms"} <= set(res)
+    assert res["ratio"] > 0 and res["replay_ms"] > 0
