@@ -11,6 +11,7 @@ no more. ``TrainConfig.num_threads`` stays 0 in jobs so ``fit`` leaves that sett
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -96,7 +97,7 @@ class Snapshot:
         total = self.epochs * self.batches
         if total <= 0:
             return 0.0
-        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
+        return min(1.0, max(0.0, ((self.epoch - 1) * self.batches + self.batch) / total))
 
     @property
     def seconds_left(self) -> float | None:
@@ -241,6 +242,7 @@ class JobManager:
         self._threads: dict[str, threading.Thread] = {}
         if warm_up:
             threading.Thread(target=_warm_up, name="unrolled-warm-up", daemon=True).start()
+        atexit.register(self.shutdown)
 
     # -- public API --------------------------------------------------------------------------------
     def submit(self, session: str, spec: JobSpec) -> str:
@@ -293,6 +295,17 @@ class JobManager:
         """Jobs running and queued across all sessions (no details of other sessions)."""
         with self._cv:
             return {"running": len(self._running), "queued": len(self._queue), "max_jobs": self.max_jobs}
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every job and wait for them (runs at interpreter exit, so a server restart saves partial runs)."""
+        with self._cv:
+            jobs = list(self._jobs.values())
+            for job in jobs:
+                job.stop_event.set()
+            self._cv.notify_all()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            self.wait(job.id, max(0.0, deadline - time.monotonic()))
 
     # -- worker -------------------------------------------------------------------------------------
     def _work(self, job: Job) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +42,11 @@ def sections() -> dict[str, list[st.Page]]:
 
 
 def link(script: str, label: str, icon: str | None = None, **query: str) -> None:
-    """``st.page_link`` to a page when it is in the navigation (nothing otherwise)."""
-    if exists(script):
+    """``st.page_link`` to a page when it is in the navigation (nothing otherwise, e.g. when a page script is
+    run on its own with ``streamlit run pages/x.py``)."""
+    if not exists(script):
+        return
+    try:
         st.page_link(script, label=label, icon=icon, query_params=query or None)
+    except StreamlitAPIException:
+        pass

@@ -1,0 +1,169 @@
+"""Background jobs: the cap queues further jobs and reports their place, Stop ends a real training run within
+a second and keeps it on disk, snapshots are consistent while the worker writes, and sessions are isolated."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.jobs import JobManager, JobSpec, default_max_jobs
+from app.training import train_job
+from rnn_core.runs import load_run
+from rnn_core.tasks import get_task
+
+
+def letters_spec(**overrides) -> JobSpec:
+    task = get_task("letters")
+    model_cfg, train_cfg = task.configs("seed", **overrides)
+    return JobSpec(task="letters", model_cfg=model_cfg, train_cfg=train_cfg, preset="seed")
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.005) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class Gate:
+    """A fake job target that runs until released or stopped, so a test controls when slots free up."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.started: list[str] = []
+
+    def __call__(self, job) -> None:
+        self.started.append(job.id)
+        while not self.release.is_set() and not job.stop_event.is_set():
+            time.sleep(0.005)
+        job.set(state="stopped" if job.stop_event.is_set() else "finished")
+
+
+def test_cap_one_queues_the_second_job_at_place_one():
+    gate = Gate()
+    mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
+    a = mgr.submit("s", letters_spec())
+    assert wait_for(lambda: mgr.snapshot("s", a).state == "running")
+    b = mgr.submit("s", letters_spec())
+    c = mgr.submit("s", letters_spec())
+    time.sleep(0.05)
+    sb, sc = mgr.snapshot("s", b), mgr.snapshot("s", c)
+    assert (sb.state, sb.place) == ("queued", 1)
+    assert (sc.state, sc.place) == ("queued", 2)
+    assert mgr.counts() == {"running": 1, "queued": 2, "max_jobs": 1}
+    assert gate.started == [a]
+
+    gate.release.set()
+    for job_id in (a, b, c):
+        assert mgr.wait(job_id, 5)
+    assert gate.started == [a, b, c]  # first in, first out
+    assert [mgr.snapshot("s", j).state for j in (a, b, c)] == ["finished"] * 3
+
+
+def test_cancelling_a_queued_job_moves_the_next_one_up():
+    gate = Gate()
+    mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
+    a = mgr.submit("s", letters_spec())
+    assert wait_for(lambda: mgr.snapshot("s", a).state == "running")
+    b, c = mgr.submit("s", letters_spec()), mgr.submit("s", letters_spec())
+    assert wait_for(lambda: mgr.snapshot("s", c).place == 2)
+    assert mgr.stop("s", b)
+    assert mgr.wait(b, 2)
+    assert mgr.snapshot("s", b).state == "cancelled"
+    assert mgr.snapshot("s", c).place == 1
+    gate.release.set()
+    assert mgr.wait(c, 5) and mgr.snapshot("s", c).state == "finished"
+    assert b not in gate.started
+
+
+def test_stop_ends_real_training_within_a_second_and_keeps_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    mgr = JobManager(max_jobs=1, target=train_job, set_threads=False, warm_up=False)
+    job = mgr.submit("s", letters_spec(epochs=10000))
+    assert wait_for(lambda: len(mgr.snapshot("s", job).epoch_rows) >= 5, timeout=60)
+    start = time.perf_counter()
+    assert mgr.stop("s", job)
+    assert mgr.wait(job, 5)
+    took = time.perf_counter() - start
+    assert took < 1.0, f"stop took {took:.2f} s"
+
+    snap = mgr.snapshot("s", job)
+    assert snap.state == "stopped" and "Stopped" in snap.message
+    assert snap.epoch < 10000
+    run = load_run(snap.run_path)
+    assert run.status == "stopped"
+    assert len(run.metrics) == len(snap.epoch_rows)
+    assert len(run.batches) == len(snap.batch_rows)
+
+
+def test_snapshots_are_consistent_while_the_worker_writes():
+    batches_per_epoch = 7
+
+    def busy(job):
+        job.on_event("fit_start", {"epochs": 50, "batches_per_epoch": batches_per_epoch, "task": get_task("letters")})
+        step = 0
+        for epoch in range(1, 51):
+            for b in range(1, batches_per_epoch + 1):
+                step += 1
+                job.on_event("batch_end", {"epoch": epoch, "batch": b, "batches": batches_per_epoch, "step": step,
+                                           "loss": 1.0 / step, "accuracy": 0.5, "tokens_per_s": 1.0})
+            job.on_event("epoch_end", {"epoch": epoch, "metrics": {"train_loss": 1.0 / epoch, "val_loss": 1.0}})
+        job.set(state="finished")
+
+    mgr = JobManager(max_jobs=1, target=busy, set_threads=False, warm_up=False)
+    job = mgr.submit("s", letters_spec())
+    seen = 0
+    while True:
+        s = mgr.snapshot("s", job)
+        rows = s.batch_rows
+        if rows:
+            seen += 1
+            last = rows[-1]
+            # Progress fields and curve rows come from the same moment.
+            assert len(rows) == last["step"] == (s.epoch - 1) * batches_per_epoch + s.batch
+            assert (last["epoch"], last["batch"]) == (s.epoch, s.batch)
+            assert len(s.epoch_rows) in (s.epoch - 1, s.epoch)
+        if not s.active:
+            break
+    assert seen > 0
+    final = mgr.snapshot("s", job)
+    assert len(final.batch_rows) == 50 * batches_per_epoch and len(final.epoch_rows) == 50
+    assert final.fraction == 1.0
+
+
+def test_sessions_cannot_see_or_stop_each_others_jobs():
+    gate = Gate()
+    mgr = JobManager(max_jobs=2, target=gate, set_threads=False, warm_up=False)
+    mine = mgr.submit("alice", letters_spec())
+    theirs = mgr.submit("bob", letters_spec())
+    assert [s.id for s in mgr.jobs("alice")] == [mine]
+    assert [s.id for s in mgr.jobs("bob")] == [theirs]
+    assert mgr.snapshot("alice", theirs) is None
+    assert mgr.stop("alice", theirs) is False
+    assert wait_for(lambda: mgr.snapshot("bob", theirs).state == "running")
+    gate.release.set()
+    assert mgr.wait(mine, 5) and mgr.wait(theirs, 5)
+    assert mgr.snapshot("bob", theirs).state == "finished"  # alice's stop did nothing
+
+
+def test_a_failing_job_reports_its_message_and_frees_its_slot():
+    def broken(job):
+        raise ValueError("the data folder is missing; set UNROLLED_DATA_DIR")
+
+    mgr = JobManager(max_jobs=1, target=broken, set_threads=False, warm_up=False)
+    a = mgr.submit("s", letters_spec())
+    assert mgr.wait(a, 5)
+    s = mgr.snapshot("s", a)
+    assert s.state == "failed" and "UNROLLED_DATA_DIR" in s.message
+    assert mgr.counts()["running"] == 0
+
+
+@pytest.mark.parametrize("raw, expected", [("3", 3), ("0", None), ("lots", None), ("", None)])
+def test_max_jobs_from_the_environment(monkeypatch, raw, expected):
+    monkeypatch.setenv("UNROLLED_MAX_JOBS", raw)
+    cpus = __import__("os").cpu_count() or 1
+    assert default_max_jobs() == (expected if expected is not None else cpus)

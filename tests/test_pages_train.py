@@ -1,0 +1,182 @@
+"""Train and Runs pages through Streamlit's AppTest: they render without exceptions, settings come from and go
+to the URL, impossible settings give a clear error, a letters run trains through the same background worker
+and draws train and validation curves, Stop keeps a partial run, and the Runs page lists, renames and deletes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from rnn_core.runs import list_runs, load_run
+
+REPO = Path(__file__).resolve().parents[1]
+APP, TRAIN, RUNS = str(REPO / "streamlit_app.py"), "pages/train.py", "pages/runs.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_threads():
+    """The app's job manager sets torch's (process-global) thread count; give other tests theirs back."""
+    threads = torch.get_num_threads()
+    yield
+    from app.live import job_manager
+
+    job_manager().shutdown()
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def page(path: str, **query: str) -> AppTest:
+    """A fresh browser session on the whole app (navigation included), opened on ``path`` with ``query``."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(path)
+    at.query_params.update(query)
+    return at.run()
+
+
+def run_until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
+    """Re-run the page (as the polling fragment would) until ``done(at)`` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.1)
+    raise AssertionError(f"timed out; errors: {[e.value for e in at.error]}")
+
+
+def figure_traces(at: AppTest) -> list[list[str]]:
+    return [[t.get("name") for t in json.loads(c.proto.spec)["data"]] for c in at.get("plotly_chart")]
+
+
+def values(array) -> list:
+    """A plotly JSON array: a plain list, or plotly's typed-array form {"dtype", "bdata": base64}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_train_page_renders_the_seed_preset_and_writes_the_url(runs_dir):
+    at = page(TRAIN)
+    assert not at.exception and not at.error
+    assert "SimpleRNN" in at.code[0].value and "Total params: 50" in at.code[0].value
+    assert at.query_params["task"] == "letters" and at.query_params["hidden_size"] == "3"
+
+    at.number_input(key="w.hidden_size").set_value(8).run()
+    assert "Total params: 165" in at.code[0].value  # the summary follows the settings
+    assert at.query_params["hidden_size"] == "8"
+    assert any("Changed from preset" in c.value and "hidden_size" in c.value for c in at.caption)
+
+
+def test_a_link_sets_the_form_and_bad_values_get_a_notice(runs_dir):
+    at = page(TRAIN, task="letters", preset="default", hidden_size="6", lr="oops", cell="lstm")
+    assert not at.exception
+    assert at.selectbox(key="w.cell").value == "lstm" and at.number_input(key="w.hidden_size").value == 6
+    assert at.number_input(key="w.lr").value == pytest.approx(0.03)  # the preset's, since "oops" was ignored
+    assert [w.value for w in at.warning] == ["From the link: lr='oops' was ignored: use a number."]
+    assert "LSTM" in at.code[0].value
+
+
+def test_impossible_settings_show_an_error_and_disable_training(runs_dir):
+    at = page(TRAIN)
+    at.number_input(key="w.lr").set_value(0.0).run()
+    assert not at.exception
+    assert any("lr must be a number in (0, 10]" in e.value for e in at.error)
+    assert button(at, "Train").disabled
+
+    at.number_input(key="w.lr").set_value(0.01)
+    at.number_input(key="w.hidden_size").set_value(4096)
+    at.number_input(key="w.num_layers").set_value(16).run()
+    assert not at.exception
+    assert any("parameters; the Train page allows up to" in e.value for e in at.error)
+    assert button(at, "Train").disabled
+
+
+def test_training_letters_draws_train_and_val_curves_and_saves_the_run(runs_dir):
+    at = page(TRAIN, preset="default")
+    button(at, "Train").click().run()
+    run_until(at, lambda a: len(a.success) > 0)
+    assert "Saved as run" in at.success[0].value
+    traces = figure_traces(at)
+    assert len(traces) == 2  # loss, accuracy
+    for names in traces:
+        assert names == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]
+    loss = json.loads(at.get("plotly_chart")[0].proto.spec)
+    val_loss = values(loss["data"][3]["y"])
+    assert len(val_loss) == 30  # one validation point per epoch of the default preset
+    assert val_loss[-1] < val_loss[0]
+    (row,) = list_runs(runs_dir, include_pretrained=False)
+    assert row["status"] == "finished" and row["final_metrics"]["val_accuracy"] == 1.0
+
+
+def test_stop_keeps_the_partial_run(runs_dir):
+    at = page(TRAIN, epochs="10000")
+    button(at, "Train").click().run()
+    run_until(at, lambda a: any(b.label == "Stop" for b in a.button) and len(a.get("plotly_chart")) == 2)
+    button(at, "Stop").click().run()
+    run_until(at, lambda a: len(a.warning) > 0, timeout=10)
+    assert "Stopped by request" in at.warning[0].value
+    (row,) = list_runs(runs_dir, include_pretrained=False)
+    assert row["status"] == "stopped"
+    assert 0 < len(load_run(row["path"]).metrics) < 10000
+
+
+def test_two_sessions_do_not_see_each_others_jobs(runs_dir):
+    alice = page(TRAIN, epochs="10000")
+    button(alice, "Train").click().run()
+    bob = page(TRAIN)
+    assert bob.session_state["session_id"] != alice.session_state["session_id"]
+    assert any("No training yet" in i.value for i in bob.info)
+    assert not any(b.label == "Stop" for b in bob.button)
+    run_until(alice, lambda a: any(b.label == "Stop" for b in a.button))
+    button(alice, "Stop").click().run()
+    run_until(alice, lambda a: len(a.warning) > 0, timeout=10)
+
+
+def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
+    at = page(RUNS)
+    assert not at.exception and any("No saved runs yet" in i.value for i in at.info)
+
+    trained = page(TRAIN, preset="default", epochs="3")
+    button(trained, "Train").click().run()
+    run_until(trained, lambda a: len(a.success) > 0)
+    name = list_runs(runs_dir, include_pretrained=False)[0]["name"]
+
+    at = page(RUNS)
+    assert not at.exception
+    assert at.dataframe[0].value["name"].tolist() == [name]
+    assert at.multiselect[0].value == [name]
+    assert figure_traces(at) == [[name]]  # its validation curve
+
+    at.text_input(key=f"rename_{name}").set_value("my first run")
+    at.button(key=f"do_rename_{name}").click().run()
+    assert not at.exception and "Renamed" in at.success[0].value
+    assert at.dataframe[0].value["name"].tolist() == ["my-first-run"]
+
+    at.button(key="do_rename_my-first-run").click().run()  # same name: refused with a message
+    at.text_input(key="rename_my-first-run").set_value("../escape")
+    at.button(key="do_rename_my-first-run").click().run()
+    assert not at.exception and "Could not rename" in at.error[0].value
+
+    at.button(key="ask_delete_my-first-run").click().run()
+    assert "Delete run **my-first-run**?" in at.warning[0].value
+    assert list_runs(runs_dir, include_pretrained=False)  # nothing deleted before the confirmation
+    at.button(key="delete_my-first-run").click().run()
+    assert not at.exception and "Deleted run" in at.success[0].value
+    assert list_runs(runs_dir, include_pretrained=False) == []
