@@ -102,3 +102,27 @@ def run_bench(quick: bool = False, log: Callable[[str], None] = print) -> dict[s
     res.update(bench_replay(repeats=3 if quick else 10))
     res["threads"] = threads
     return res
+
+
+def bench_init(tasks: tuple[str, ...] = ("letters", "sine"), seeds: int = 3, data_dir: str | None = None,
+               log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
+    """Train each task's seed preset with Keras's and torch's initialisation over ``seeds`` seeds and
+    report the mean final validation metric of each — the measurement behind ModelConfig's default."""
+    from .tasks import get_task
+
+    out: dict[str, dict[str, float]] = {}
+    for name in tasks:
+        base = get_task(name)
+        preset = "quick" if "quick" in base.presets else "seed"
+        task = get_task(name, **base.presets[preset].task)
+        for init in ("keras", "torch"):
+            scores = []
+            for seed in range(seeds):
+                mcfg, tcfg = task.configs(preset, init=init, seed=seed)
+                splits = task.load(data_dir=data_dir, limit=tcfg.limit, seed=seed)
+                hist = fit(build_model(mcfg, seed=seed), task, tcfg, splits=splits)
+                scores.append(hist.epochs[-1][f"val_{hist.metric}"])
+            key = f"{name}/{preset}/{init}"
+            out[key] = {"mean": statistics.mean(scores), "min": min(scores), "max": max(scores)}
+            log(f"  {key}: val {hist.metric} mean {out[key]['mean']:.4f} (min {min(scores):.4f}, max {max(scores):.4f})")
+    return out

@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="speed of fit vs a bare loop, and of the replay")
     b.add_argument("--quick", action="store_true", help="a short smoke run")
+    b.add_argument("--init", nargs="*", metavar="TASK", help="compare keras and torch initialisation on these tasks")
+    b.add_argument("--seeds", type=int, default=3)
+    b.add_argument("--data-dir", dest="data_dir")
     return p
 
 
@@ -174,8 +177,10 @@ def cmd_predict(args) -> Any:
 
 
 def cmd_bench(args) -> Any:
-    from .bench import run_bench
+    from .bench import bench_init, run_bench
 
+    if args.init is not None:
+        return bench_init(tuple(args.init) or ("letters", "sine"), seeds=args.seeds, data_dir=args.data_dir, log=_log)
     return run_bench(quick=args.quick, log=_log)
 
 
