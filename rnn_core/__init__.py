@@ -11,6 +11,18 @@ from .tasks import get_task, list_tasks
 from .train import History, evaluate, fit
 
 __all__ = [
-    "ModelConfig", "TrainConfig", "RecurrentModel", "HookPoint", "build_model", "count_parameters",
-    "get_task", "list_tasks", "fit", "evaluate", "History", "save_run", "load_run", "predict",
+    "ModelConfig",
+    "TrainConfig",
+    "RecurrentModel",
+    "HookPoint",
+    "build_model",
+    "count_parameters",
+    "get_task",
+    "list_tasks",
+    "fit",
+    "evaluate",
+    "History",
+    "save_run",
+    "load_run",
+    "predict",
 ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,7 +17,7 @@ from torch import nn
 from .config import ModelConfig, TrainConfig
 from .model import build_model
 from .tasks.base import SeqData, Splits, Task
-from .train import fit, iterate_batches, loss_and_stats, make_optimizer
+from .train import fit, iterate_batches, make_optimizer
 
 
 class _SyntheticTokens(Task):
@@ -55,8 +56,14 @@ def _bare_epoch(model: nn.Module, train: SeqData, cfg: TrainConfig) -> float:
     return time.perf_counter() - start
 
 
-def bench_fit_overhead(hidden: int = 100, batch: int = 64, seq: int = 500, batches: int = 12, repeats: int = 3,
-                       log: Callable[[str], None] = print) -> dict[str, float]:
+def bench_fit_overhead(
+    hidden: int = 100,
+    batch: int = 64,
+    seq: int = 500,
+    batches: int = 12,
+    repeats: int = 3,
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
     """Train LSTM(hidden) on ``batches`` batches of [batch, seq] tokens through ``fit`` (with a progress
     callback like the app's) and through a bare loop, alternating, best of ``repeats`` each."""
     mcfg = ModelConfig(cell="lstm", vocab_size=5000, embed_dim=32, hidden_size=hidden, output_size=2)
@@ -79,7 +86,9 @@ def bench_fit_overhead(hidden: int = 100, batch: int = 64, seq: int = 500, batch
 
 def bench_replay(hidden: int = 100, seq: int = 500, repeats: int = 10) -> dict[str, float]:
     """Milliseconds for one ``seq``-step sequence through ``run_with_cache`` (median of ``repeats``)."""
-    model = build_model(ModelConfig(cell="lstm", vocab_size=5000, embed_dim=32, hidden_size=hidden, output_size=2), seed=0)
+    model = build_model(
+        ModelConfig(cell="lstm", vocab_size=5000, embed_dim=32, hidden_size=hidden, output_size=2), seed=0
+    )
     x = torch.randint(1, 5000, (1, seq))  # [1, seq]
     model.run_with_cache(x)  # warm-up
     times = []
@@ -104,8 +113,12 @@ def run_bench(quick: bool = False, log: Callable[[str], None] = print) -> dict[s
     return res
 
 
-def bench_init(tasks: tuple[str, ...] = ("letters", "sine"), seeds: int = 3, data_dir: str | None = None,
-               log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
+def bench_init(
+    tasks: tuple[str, ...] = ("letters", "sine"),
+    seeds: int = 3,
+    data_dir: str | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict[str, float]]:
     """Train each task's seed preset with Keras's and torch's initialisation over ``seeds`` seeds and
     report the mean final validation metric of each — the measurement behind ModelConfig's default."""
     from .tasks import get_task
@@ -124,5 +137,43 @@ def bench_init(tasks: tuple[str, ...] = ("letters", "sine"), seeds: int = 3, dat
                 scores.append(hist.epochs[-1][f"val_{hist.metric}"])
             key = f"{name}/{preset}/{init}"
             out[key] = {"mean": statistics.mean(scores), "min": min(scores), "max": max(scores)}
-            log(f"  {key}: val {hist.metric} mean {out[key]['mean']:.4f} (min {min(scores):.4f}, max {max(scores):.4f})")
+            log(
+                f"  {key}: val {hist.metric} mean {out[key]['mean']:.4f} (min {min(scores):.4f}, max {max(scores):.4f})"
+            )
     return out
+
+
+def fixed_length(data: SeqData, maxlen: int) -> SeqData:
+    """Keras-style input: every sequence pre-padded to ``maxlen`` and read in full (no lengths) — what
+    ``pad_sequences`` + an LSTM without masking computes."""
+    n = len(data)
+    x = torch.zeros(n, maxlen, dtype=data.x.dtype)  # [n, maxlen]
+    for i, length in enumerate(data.lengths.tolist()):
+        x[i, maxlen - length :] = data.x[i, :length]
+    return SeqData(x, data.y, torch.full((n,), maxlen), data.meta)
+
+
+def bench_bucketing(
+    data_dir: str | None = None, limit: int = 0, log: Callable[[str], None] = print
+) -> dict[str, float]:
+    """One training epoch of the IMDB seed model (Embedding(5000,32)+LSTM(100), batch 64, maxlen 500)
+    fed length-bucketed batches vs fixed 500-step batches, from one run. ``limit`` trims train."""
+    from .tasks import get_task
+
+    task = get_task("imdb", **get_task("imdb").presets["seed"].task)
+    mcfg, tcfg = task.configs("seed")
+    tcfg = tcfg.replace(epochs=1, limit=limit)
+    splits = task.load(data_dir=data_dir, limit=limit, seed=0)
+    tiny_val = splits.val.subset(slice(0, 8))  # time the training epoch, not validation
+    res: dict[str, float] = {"reviews": float(len(splits.train))}
+    for label, train, bucket in (
+        ("bucketed", splits.train, True),
+        ("fixed500", fixed_length(splits.train, 500), False),
+    ):
+        model = build_model(mcfg, seed=0)
+        start = time.perf_counter()
+        fit(model, task, tcfg.replace(bucket=bucket), splits=Splits(train, tiny_val))
+        res[f"epoch_s_{label}"] = time.perf_counter() - start
+        log(f"  {label}: {res[f'epoch_s_{label}']:.1f} s for {len(train)} reviews")
+    res["speedup"] = res["epoch_s_fixed500"] / res["epoch_s_bucketed"]
+    return res

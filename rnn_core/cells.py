@@ -10,7 +10,7 @@ replacement flows on through the recurrence.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

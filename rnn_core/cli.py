@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--limit", type=int, help="use at most N training examples")
     t.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    t.add_argument("--option", action="append", default=[], type=_option, help="task option key=value (e.g. maxlen=200)")
+    t.add_argument(
+        "--option", action="append", default=[], type=_option, help="task option key=value (e.g. maxlen=200)"
+    )
     t.add_argument("--data-dir", dest="data_dir")
     t.add_argument("--out", help="run directory to write (default: a new folder in UNROLLED_RUNS_DIR)")
     t.add_argument("--name", help="run name (a folder in the runs directory)")
@@ -91,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a short smoke run")
     b.add_argument("--init", nargs="*", metavar="TASK", help="compare keras and torch initialisation on these tasks")
     b.add_argument("--seeds", type=int, default=3)
+    b.add_argument("--bucketing", action="store_true", help="IMDB seed model: epoch time bucketed vs fixed 500 steps")
+    b.add_argument("--limit", type=int, default=0, help="with --bucketing: use at most N training reviews")
     b.add_argument("--data-dir", dest="data_dir")
     return p
 
@@ -106,9 +110,9 @@ def cmd_tasks(_args) -> Any:
 
 def cmd_train(args) -> Any:
     from .model import build_model
+    from .progress import TqdmProgress
     from .runs import save_run
     from .tasks import get_task
-    from .progress import TqdmProgress
     from .train import evaluate, fit
 
     task_cls_opts = dict(args.option)
@@ -117,17 +121,35 @@ def cmd_train(args) -> Any:
     if preset not in task.presets:
         raise CliError(f"task {args.task!r} has no preset {preset!r}; presets: {', '.join(task.presets)}")
     task = get_task(args.task, **{**task.presets[preset].task, **task_cls_opts})
-    keys = ("cell", "hidden_size", "num_layers", "bidirectional", "dropout", "init", "epochs", "batch_size", "lr",
-            "optimizer", "clip_grad", "seed", "limit", "device")
+    keys = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "dropout",
+        "init",
+        "epochs",
+        "batch_size",
+        "lr",
+        "optimizer",
+        "clip_grad",
+        "seed",
+        "limit",
+        "device",
+    )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     mcfg, tcfg = task.configs(preset, **overrides)
-    _log(f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
-         f"{' bidirectional' if mcfg.bidirectional else ''}, {tcfg.optimizer} lr {tcfg.lr:g}, batch {tcfg.batch_size}, "
-         f"{tcfg.epochs} epochs, seed {tcfg.seed}")
+    _log(
+        f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
+        f"{' bidirectional' if mcfg.bidirectional else ''}, {tcfg.optimizer} lr {tcfg.lr:g}, batch {tcfg.batch_size}, "
+        f"{tcfg.epochs} epochs, seed {tcfg.seed}"
+    )
     start = time.perf_counter()
     splits = task.load(data_dir=args.data_dir, limit=tcfg.limit, seed=tcfg.seed)
-    _log(f"data: {len(splits.train)} train, {len(splits.val)} val"
-         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)")
+    _log(
+        f"data: {len(splits.train)} train, {len(splits.val)} val"
+        f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
+    )
     model = build_model(mcfg, seed=tcfg.seed)
     hist = fit(model, task, tcfg, callbacks=[TqdmProgress()], splits=splits)
     if hist.message:
@@ -144,8 +166,14 @@ def cmd_train(args) -> Any:
         root, name = out.parent, out.name
     path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status)
     _log(f"saved {path}")
-    return {"run": str(path), "task": task.name, "epochs": len(hist.epochs), "seconds": hist.seconds,
-            "tokens_per_s": hist.tokens_per_s, "metrics": metrics}
+    return {
+        "run": str(path),
+        "task": task.name,
+        "epochs": len(hist.epochs),
+        "seconds": hist.seconds,
+        "tokens_per_s": hist.tokens_per_s,
+        "metrics": metrics,
+    }
 
 
 def cmd_eval(args) -> Any:
@@ -177,8 +205,10 @@ def cmd_predict(args) -> Any:
 
 
 def cmd_bench(args) -> Any:
-    from .bench import bench_init, run_bench
+    from .bench import bench_bucketing, bench_init, run_bench
 
+    if args.bucketing:
+        return bench_bucketing(data_dir=args.data_dir, limit=args.limit, log=_log)
     if args.init is not None:
         return bench_init(tuple(args.init) or ("letters", "sine"), seeds=args.seeds, data_dir=args.data_dir, log=_log)
     return run_bench(quick=args.quick, log=_log)

@@ -61,7 +61,15 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or not lo <= value <= hi:
                 raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
-        for name in ("input_size", "vocab_size", "embed_dim", "hidden_size", "num_layers", "output_size", "padding_idx"):
+        for name in (
+            "input_size",
+            "vocab_size",
+            "embed_dim",
+            "hidden_size",
+            "num_layers",
+            "output_size",
+            "padding_idx",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")

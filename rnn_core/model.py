@@ -8,15 +8,15 @@ non-padding ids) says where each one ends, and nothing past that end changes any
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .cells import CELL_ACTIVATIONS, GATE_MULTIPLIER, gru_step, lstm_step, rnn_step
+from .cells import CELL_ACTIVATIONS, gru_step, lstm_step, rnn_step
 from .config import ModelConfig
 
 HookFn = Callable[[Tensor, "HookPoint"], "Tensor | None"]
@@ -39,7 +39,9 @@ class HookPoint:
             out = fn(t, self)
             if out is not None:
                 if out.shape != t.shape:
-                    raise ValueError(f"hook on {self.name} returned shape {tuple(out.shape)}, expected {tuple(t.shape)}")
+                    raise ValueError(
+                        f"hook on {self.name} returned shape {tuple(out.shape)}, expected {tuple(t.shape)}"
+                    )
                 t = out
         return t
 
@@ -62,7 +64,9 @@ class RecurrentModel(nn.Module):
         super().__init__()
         self.cfg = cfg.validate()
         in_size = cfg.embed_dim if cfg.token_input else cfg.input_size
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.embed_dim, padding_idx=cfg.padding_idx) if cfg.token_input else None
+        self.embed = (
+            nn.Embedding(cfg.vocab_size, cfg.embed_dim, padding_idx=cfg.padding_idx) if cfg.token_input else None
+        )
         self.rnn = _FUSED[cfg.cell](
             input_size=in_size,
             hidden_size=cfg.hidden_size,
@@ -165,7 +169,9 @@ class RecurrentModel(nn.Module):
             it = iter(grads)
             for n, v in store.items():
                 parts = [next(it) for _ in (v if isinstance(v, list) else [v])]
-                parts = [torch.zeros_like(t) if g is None else g for g, t in zip(parts, v if isinstance(v, list) else [v])]
+                parts = [
+                    torch.zeros_like(t) if g is None else g for g, t in zip(parts, v if isinstance(v, list) else [v])
+                ]
                 cache[f"{n}_grad"] = (torch.stack(parts, dim=1) if isinstance(v, list) else parts[0]).detach().cpu()
         for n, v in stacked.items():
             cache[n] = v.detach().cpu()
@@ -223,7 +229,9 @@ class RecurrentModel(nn.Module):
         lengths = self.lengths_of(x, lengths)
         bsz, seq = x.shape[0], x.shape[1]
         # mask[t]: [batch, 1] — 1 where step t is inside the sequence.
-        mask = None if lengths is None else (torch.arange(seq)[None, :] < lengths[:, None]).to(device).float()  # [batch, seq]
+        mask = (
+            None if lengths is None else (torch.arange(seq)[None, :] < lengths[:, None]).to(device).float()
+        )  # [batch, seq]
 
         in_name = "hook_embed" if cfg.token_input else "hook_input"
         layer_in = self.hook_points[in_name](self._inputs(x))  # [batch, seq, in]
@@ -345,5 +353,3 @@ def build_model(cfg: ModelConfig, seed: int | None = None) -> RecurrentModel:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-

@@ -52,7 +52,9 @@ def predict(model: RecurrentModel, task: Task, user_input: Any) -> dict[str, Any
         return {"prediction": values, "per_step": values, "steps": steps}
     labels = task.labels
     if task.kind == "tag":
-        tags = [{"token": s, "tag": labels[int(v.argmax())], "probabilities": _probs(v, labels)} for s, v in zip(steps, per)]
+        tags = [
+            {"token": s, "tag": labels[int(v.argmax())], "probabilities": _probs(v, labels)} for s, v in zip(steps, per)
+        ]
         return {"prediction": [t["tag"] for t in tags], "per_step": tags, "steps": steps}
     if model.cfg.bidirectional:
         per = prefix_logits(model, x)  # [seq, classes]

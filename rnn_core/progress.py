@@ -21,13 +21,21 @@ class TqdmProgress:
             self.epochs = info["epochs"]
             self.batches = info["batches_per_epoch"]
         elif event == "epoch_start":
-            self.bar = tqdm(total=self.batches, desc=f"epoch {info['epoch']}/{self.epochs}", file=self.file,
-                            leave=False, dynamic_ncols=True, mininterval=0.5)
+            self.bar = tqdm(
+                total=self.batches,
+                desc=f"epoch {info['epoch']}/{self.epochs}",
+                file=self.file,
+                leave=False,
+                dynamic_ncols=True,
+                mininterval=0.5,
+            )
         elif event == "batch_end" and self.bar is not None:
             metric = info["accuracy"] if info["accuracy"] is not None else info["mse"]
             name = "acc" if info["accuracy"] is not None else "mse"
-            self.bar.set_postfix({"loss": f"{info['loss']:.4f}", name: f"{metric:.4f}",
-                                  "tok/s": f"{info['tokens_per_s']:,.0f}"}, refresh=False)
+            self.bar.set_postfix(
+                {"loss": f"{info['loss']:.4f}", name: f"{metric:.4f}", "tok/s": f"{info['tokens_per_s']:,.0f}"},
+                refresh=False,
+            )
             self.bar.update(1)
         elif event == "epoch_end":
             if self.bar is not None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -34,7 +35,9 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 # ---------------------------------------------------------------------------------------- batching
-def batch_indices(lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None) -> list[Tensor]:
+def batch_indices(
+    lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None
+) -> list[Tensor]:
     """Split example indices into batches. With ``bucket``, examples of similar length go together
     (shuffle, sort within pools of 50 batches, shuffle the batches) so a batch is padded only to its
     own longest member — the order stays random from epoch to epoch while padding nearly vanishes."""
@@ -73,7 +76,9 @@ def step_mask(lengths: Tensor, t: int, device: torch.device, warmup: int = 0) ->
     return (steps < lengths.to(device)[:, None]) & (steps >= warmup)
 
 
-def loss_and_stats(kind: str, out: Tensor, y: Tensor, lengths: Tensor, warmup: int = 0) -> tuple[Tensor, float, float, int]:
+def loss_and_stats(
+    kind: str, out: Tensor, y: Tensor, lengths: Tensor, warmup: int = 0
+) -> tuple[Tensor, float, float, int]:
     """(loss, metric sum, metric count, tokens) for one batch. The metric sum is correct predictions
     (classify, tag) or the squared error after warm-up (regress); dividing by its count gives the metric."""
     tokens = int(lengths.sum())
@@ -102,7 +107,9 @@ def metric_name(task: Task) -> str:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, task: Task, data: SeqData, batch_size: int = 256, device: str | torch.device | None = None) -> dict[str, float]:
+def evaluate(
+    model: nn.Module, task: Task, data: SeqData, batch_size: int = 256, device: str | torch.device | None = None
+) -> dict[str, float]:
     """Loss and metric over a whole split (eval mode, length-sorted batches). Keys: loss,
     accuracy or mse, n, seconds, tokens_per_s."""
     dev = torch.device(device) if device is not None else next(model.parameters()).device
@@ -230,8 +237,16 @@ def fit(
             cb(event, info)
 
     n_batches = math.ceil(len(train) / cfg.batch_size)
-    emit("fit_start", model=model, task=task, train_cfg=cfg, epochs=cfg.epochs, batches_per_epoch=n_batches,
-         n_train=len(train), n_val=len(val))
+    emit(
+        "fit_start",
+        model=model,
+        task=task,
+        train_cfg=cfg,
+        epochs=cfg.epochs,
+        batches_per_epoch=n_batches,
+        n_train=len(train),
+        n_val=len(val),
+    )
     fit_start = time.perf_counter()
     step = 0
     for epoch in range(1, cfg.epochs + 1):
@@ -262,12 +277,23 @@ def fit(
             running = m_sum / max(m_count, 1)
             row = {"step": step, "epoch": epoch, "batch": b, "loss": loss_value, hist.metric: running}
             hist.batches.append(row)
-            emit("batch_end", epoch=epoch, batch=b, batches=n_batches, step=step, loss=loss_value,
-                 accuracy=None if task.kind == "regress" else running, mse=running if task.kind == "regress" else None,
-                 tokens_per_s=ep_tokens / max(elapsed, 1e-9), elapsed=time.perf_counter() - fit_start)
+            emit(
+                "batch_end",
+                epoch=epoch,
+                batch=b,
+                batches=n_batches,
+                step=step,
+                loss=loss_value,
+                accuracy=None if task.kind == "regress" else running,
+                mse=running if task.kind == "regress" else None,
+                tokens_per_s=ep_tokens / max(elapsed, 1e-9),
+                elapsed=time.perf_counter() - fit_start,
+            )
             if stop_event.is_set():
                 hist.stopped = True
-                hist.message = f"Stopped by request at epoch {epoch}, batch {b} of {n_batches}; the model trained so far is kept."
+                hist.message = (
+                    f"Stopped by request at epoch {epoch}, batch {b} of {n_batches}; the model trained so far is kept."
+                )
                 break
         ep_seconds = time.perf_counter() - ep_start
         hist.seconds += ep_seconds
@@ -282,8 +308,14 @@ def fit(
                 row.update({"val_loss": None, f"val_{hist.metric}": None, "partial": True})
             row.update({"seconds": ep_seconds, "tokens_per_s": ep_tokens / max(ep_seconds, 1e-9)})
             hist.epochs.append(row)
-            emit("epoch_end", epoch=epoch, metrics={k: v for k, v in row.items() if k.startswith(("train_", "val_"))},
-                 model=model, seconds=ep_seconds, tokens_per_s=row["tokens_per_s"])
+            emit(
+                "epoch_end",
+                epoch=epoch,
+                metrics={k: v for k, v in row.items() if k.startswith(("train_", "val_"))},
+                model=model,
+                seconds=ep_seconds,
+                tokens_per_s=row["tokens_per_s"],
+            )
         if hist.stopped or hist.diverged:
             break
     model.eval()
@@ -291,7 +323,9 @@ def fit(
     return hist
 
 
-def iterate_batches(data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+def iterate_batches(
+    data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True
+) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
     """One shuffled epoch of (x, y, lengths) batches, exactly as ``fit`` draws them (used by the benchmark)."""
     gen = torch.Generator().manual_seed(seed)
     for idx in batch_indices(data.lengths, batch_size, True, bucket, gen):

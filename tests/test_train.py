@@ -32,7 +32,7 @@ class ContainsThree(Task):
         for i in range(n):
             if y[i]:
                 x[i, int(torch.randint(0, int(lengths[i]), (1,), generator=g))] = 3
-            x[i, lengths[i]:] = 0
+            x[i, lengths[i] :] = 0
         data = SeqData(x, y, lengths)
         return Splits(data.subset(slice(0, 320)), data.subset(slice(320, None)))
 

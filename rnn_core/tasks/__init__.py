@@ -47,8 +47,21 @@ def list_tasks() -> list[dict[str, Any]]:
     out = []
     for n in available():
         cls = task_class(n)
-        out.append({"name": n, "kind": cls.kind, "title": cls.title, "metric": cls.metric, "presets": list(cls.presets)})
+        out.append(
+            {"name": n, "kind": cls.kind, "title": cls.title, "metric": cls.metric, "presets": list(cls.presets)}
+        )
     return out
 
 
-__all__ = ["get_task", "list_tasks", "task_class", "available", "Task", "SeqData", "Splits", "Preset", "KINDS", "IGNORE_INDEX"]
+__all__ = [
+    "get_task",
+    "list_tasks",
+    "task_class",
+    "available",
+    "Task",
+    "SeqData",
+    "Splits",
+    "Preset",
+    "KINDS",
+    "IGNORE_INDEX",
+]

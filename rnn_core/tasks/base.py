@@ -57,7 +57,9 @@ class Splits:
     train: SeqData
     val: SeqData
     test: SeqData | None = None
-    vocab: dict[str, Any] = field(default_factory=dict)  # saved with the run (vocab.json) so typed input encodes as in training
+    vocab: dict[str, Any] = field(
+        default_factory=dict
+    )  # saved with the run (vocab.json) so typed input encodes as in training
 
 
 @dataclass(frozen=True)
