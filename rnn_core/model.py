@@ -236,7 +236,7 @@ class RecurrentModel(nn.Module):
         in_name = "hook_embed" if cfg.token_input else "hook_input"
         layer_in = self.hook_points[in_name](self._inputs(x))  # [batch, seq, in]
         if store is not None and keep(in_name):
-            store[in_name] = layer_in
+            store[in_name] = layer_in if mask is None else layer_in * mask[..., None]
 
         for layer in range(cfg.num_layers):
             outs = []
