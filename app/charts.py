@@ -18,6 +18,11 @@ TRAIN_COLOR = "#2563eb"
 VAL_COLOR = "#ea580c"
 MAX_POINTS = 2000  # a per-batch trace longer than this is thinned evenly (every k-th point) before drawing
 LABELS = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE"}
+READ_CURVES = (
+    "How to read this: x is epochs. The faint blue line is every batch, the solid blue line its moving average "
+    "(EMA); dotted blue is the whole-epoch train value, orange the validation value after each epoch. Loss uses a "
+    "log scale. Validation clearly worse than train means the network memorises rather than generalises."
+)
 PALETTE = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
 
 
@@ -68,25 +73,35 @@ def _layout(fig: go.Figure, title: str, ytitle: str, key: str, height: int) -> g
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
         height=height,
-        margin=dict(l=10, r=10, t=40, b=10),
+        margin=dict(l=10, r=10, t=36, b=10),
         hovermode="x unified",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
         template="plotly_white",
     )
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(title_text=ytitle, type="log" if key in ("loss", "mse") else "linear",
+    log = key in ("loss", "mse")
+    # ".2~g" labels every log tick in full (0.5, 0.2) instead of plotly's bare mantissas (5, 2).
+    fig.update_yaxes(title_text=ytitle, type="log" if log else "linear", tickformat=".2~g" if log else None,
                      range=[0, 1.02] if key == "accuracy" else None)
     return fig
 
 
+def default_smoothing(batches_per_epoch: int | None) -> float:
+    """EMA smoothing for a run: 0.9 (about ten batches) once an epoch has ten batches or more, less for fewer, and
+    none for one batch per epoch, so the smoothed line never lags the per-epoch points by more than an epoch."""
+    n = max(1, batches_per_epoch or 1)
+    return min(0.9, 1 - 1 / n)
+
+
 def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: int | None = None,
-               smoothing: float = 0.9, title: str | None = None, height: int = 320) -> go.Figure:
+               smoothing: float | None = None, title: str | None = None, height: int = 340) -> go.Figure:
     """Train and validation curves of one quantity (``key``: "loss", "accuracy" or "mse").
 
     Traces, in order (each only when it has data): "train · batch" (raw per-batch values, faint),
     "train · batch EMA" (smoothed), "train · epoch" and "val · epoch" (per-epoch values from
     ``train_<key>`` / ``val_<key>``). Per-batch accuracy / MSE is the running mean within the epoch, as
-    ``fit`` reports it. Loss and MSE use a log axis, since they shrink by orders of magnitude.
+    ``fit`` reports it. Loss and MSE use a log axis, since they shrink by orders of magnitude. ``smoothing``
+    defaults to ``default_smoothing(batches_per_epoch)``.
     """
     b, e = _frame(batches), _frame(epochs)
     label = LABELS.get(key, key)
@@ -94,7 +109,8 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
     if not b.empty and key in b and b[key].notna().any():
         x = batch_x(b, batches_per_epoch)
         y = b[key].to_numpy(dtype=float)
-        smooth = ema(y, smoothing)
+        per = batches_per_epoch or int(b["batch"].max())
+        smooth = ema(y, default_smoothing(per) if smoothing is None else smoothing)
         keep = _thin(len(y))
         hover = "%{y:.6g}<extra>%{fullData.name}</extra>"
         fig.add_trace(go.Scatter(x=x[keep], y=y[keep], name="train · batch", mode="lines", hovertemplate=hover,
@@ -111,7 +127,7 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
         ))
-    return _layout(fig, title or f"{label.capitalize()} per batch and per epoch", label, key, height)
+    return _layout(fig, title or label.capitalize(), label, key, height)
 
 
 def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | None = None,
@@ -132,7 +148,8 @@ def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | 
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=PALETTE[i % len(PALETTE)], width=2), marker=dict(size=5),
         ))
-    label = f"{column.split('_', 1)[0]} {LABELS.get(key, key)}"
+    split = {"val": "validation", "train": "train"}.get(column.split("_", 1)[0], column.split("_", 1)[0])
+    label = f"{split} {LABELS.get(key, key)}"
     return _layout(fig, title or f"{label.capitalize()} per epoch", label, key, height)
 
 

@@ -83,12 +83,14 @@ def model_form(task: Task) -> ModelConfig | None:
     b.selectbox("Initialisation", INITS, key=wk("init"),
                 help="keras: Glorot input weights, orthogonal recurrent weights, forget-gate bias 1. "
                      "torch: PyTorch's uniform default.")
+    a, b = st.columns(2)
     a.number_input("Hidden units", int(f["hidden_size"].low), int(f["hidden_size"].high), step=1,
                    key=wk("hidden_size"), help="Units per direction in each layer.")
     b.number_input("Layers", int(f["num_layers"].low), int(f["num_layers"].high), step=1, key=wk("num_layers"))
+    a, b = st.columns(2, vertical_alignment="bottom")
     a.number_input("Dropout", f["dropout"].low, f["dropout"].high, step=0.05, key=wk("dropout"),
                    help="Between stacked layers only (PyTorch semantics): no effect with one layer.")
-    b.toggle("Bidirectional", key=wk("bidirectional"), help="Add a backward pass over the sequence in every layer.")
+    b.toggle("Bidirectional", key=wk("bidirectional"))
     values = current()
     preset_model, _ = task.configs(values["preset"])
     try:
@@ -112,8 +114,10 @@ def train_form(task: Task) -> TrainConfig | None:
     a, b = st.columns(2)
     a.selectbox("Optimizer", OPTIMIZERS, key=wk("optimizer"))
     b.number_input("Learning rate", f["lr"].low, f["lr"].high, step=0.001, format="%.5g", key=wk("lr"))
+    a, b = st.columns(2)
     a.number_input("Batch size", int(f["batch_size"].low), int(f["batch_size"].high), step=1, key=wk("batch_size"))
     b.number_input("Epochs", int(f["epochs"].low), int(f["epochs"].high), step=1, key=wk("epochs"))
+    a, _ = st.columns(2)
     a.number_input("Seed", int(f["seed"].low), int(f["seed"].high), step=1, key=wk("seed"),
                    help="Same seed and settings give the same curves.")
     values = current()

@@ -13,12 +13,9 @@ from . import charts, nav, state
 from .jobs import JobManager, JobSpec, Snapshot
 
 POLL_SECONDS = 0.5
-READ_CURVES = (
-    "How to read this: the faint line is every batch, the solid blue line its moving average (EMA), dots are "
-    "whole-epoch values — train in blue, validation in orange. Validation well above train means overfitting."
-)
-STATE_ICONS = {"queued": "⏳", "running": "▶️", "finished": "✅", "stopped": "⏹️", "diverged": "💥",
-               "failed": "❌", "cancelled": "🚫"}
+STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_circle:",
+               "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
+               "diverged": ":material/warning:", "failed": ":material/error:", "cancelled": ":material/cancel:"}
 
 
 @st.cache_resource
@@ -62,21 +59,17 @@ def _outcome(s: Snapshot) -> None:
         st.error(text + saved, icon=STATE_ICONS[s.state])
     if s.run_name:
         state.set_current_run(s.run_name)
-        a, b, _ = st.columns([1, 1, 2])
-        with a:
+        with st.container(horizontal=True):
             nav.link("pages/inside.py", "Look inside this run", ":material/visibility:", run=s.run_name)
-        with b:
             nav.link("pages/runs.py", "All saved runs", ":material/folder_open:")
 
 
 def curves(s: Snapshot) -> None:
-    """Loss and accuracy (or MSE) side by side, each with its how-to-read caption."""
-    left, right = st.columns(2)
-    for col, key in ((left, "loss"), (right, s.metric)):
-        with col:
-            fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
-            st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
-    st.caption(READ_CURVES)
+    """Loss, then accuracy (or MSE), with the how-to-read caption."""
+    for key in ("loss", s.metric):
+        fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
+        st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
+    st.caption(charts.READ_CURVES)
 
 
 def _pick(jobs: list[Snapshot]) -> Snapshot | None:
@@ -87,8 +80,8 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
     if st.session_state.get(state.CURRENT_JOB) not in ids:
         st.session_state[state.CURRENT_JOB] = ids[-1]
     if len(jobs) > 1:
-        label = {j.id: f"{STATE_ICONS[j.state]} {j.spec.task} · {j.spec.model_cfg.cell} "
-                       f"{j.spec.model_cfg.hidden_size} · {j.state}" for j in jobs}
+        label = {j.id: f"{j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
+                       f"{j.state}" + (f" (place {j.place})" if j.place else "") for j in jobs}
         st.selectbox("Your jobs", ids[::-1], key=state.CURRENT_JOB, format_func=label.get)
     return next(j for j in jobs if j.id == st.session_state[state.CURRENT_JOB])
 
@@ -104,7 +97,7 @@ def _panel(polling: bool) -> None:
     if s.state == "queued":
         c = manager.counts()
         st.info(f"Waiting in the queue: place **{s.place}**. {c['running']} of {c['max_jobs']} training slots "
-                "on this server are busy; it starts when one frees up.", icon="⏳")
+                "on this server are busy; it starts when one frees up.", icon=STATE_ICONS["queued"])
     elif s.state == "running":
         st.progress(s.fraction, text=progress_text(s))
     else:

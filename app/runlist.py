@@ -12,7 +12,6 @@ import streamlit as st
 from rnn_core.runfiles import read_csv
 from rnn_core.runs import list_runs
 
-STATUS_ICONS = {"finished": "✅ finished", "stopped": "⏹️ stopped", "diverged": "💥 diverged", "damaged": "⚠️ damaged"}
 COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source"]
 
 
@@ -30,9 +29,9 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         final = r.get("final_metrics") or {}
         out.append({
             "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
-            "status": STATUS_ICONS.get(r.get("status"), r.get("status")),
+            "status": r.get("status"),
             "val_loss": final.get("val_loss"), "val_metric": _metric(final),
-            "params": r.get("params"), "created": r.get("created"),
+            "params": r.get("params"), "created": pd.to_datetime(r.get("created"), errors="coerce", utc=True),
             "source": "bundled" if r.get("pretrained") else "yours",
         })
     return pd.DataFrame(out, columns=COLUMNS)
@@ -53,6 +52,20 @@ def metrics(path: str | Path) -> pd.DataFrame:
     file = Path(path) / "metrics.csv"
     try:
         return _metrics(str(path), file.stat().st_mtime)
+    except (OSError, ValueError):
+        return pd.DataFrame()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _batches(path: str, mtime: float) -> pd.DataFrame:
+    return read_csv(Path(path) / "batches.csv")
+
+
+def batches(path: str | Path) -> pd.DataFrame:
+    """A run's per-batch curve (empty when the run has none)."""
+    file = Path(path) / "batches.csv"
+    try:
+        return _batches(str(path), file.stat().st_mtime)
     except (OSError, ValueError):
         return pd.DataFrame()
 

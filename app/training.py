@@ -60,4 +60,4 @@ def train_job(job: Job) -> None:
     )
     done = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged"}[status]
     job.set(state=status, phase="done", run_path=path,
-            message=history.message or f"{done}: {len(history.epochs)} epochs in {history.seconds:.1f} s.")
+            message=history.message or f"{done}: {len(history.epochs)} epochs in {history.seconds:.3g} s.")

@@ -39,8 +39,8 @@ def _delete(name: str) -> None:
 st.title("Runs")
 st.write(
     "Every training run is saved when it ends — finished, stopped or diverged — so it is still here after a "
-    "browser reload or a server restart. Select runs in the table to overlay their validation curves; pick "
-    "one to rename, delete, download its metrics and weights, or look inside it."
+    "browser reload or a server restart. Choose runs below the table to overlay their validation curves, then "
+    "rename, delete or download one, or look inside it."
 )
 if message := st.session_state.pop(state.RUNS_MESSAGE, None):
     getattr(st, message[0])(message[1])
@@ -55,7 +55,8 @@ st.dataframe(
     runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(state.RUNS_TABLE, 0)}",
     column_config={"val_loss": st.column_config.NumberColumn("val loss", format="%.4g"),
                    "val_metric": st.column_config.NumberColumn("val accuracy / MSE", format="%.4g"),
-                   "params": st.column_config.NumberColumn("params", format="%d")},
+                   "params": st.column_config.NumberColumn("params", format="%d"),
+                   "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")},
 )
 st.caption("How to read this: one row per run with its last epoch's validation loss and accuracy (MSE for "
            "regression tasks). Yours come first, newest on top, then the bundled ones.")
@@ -83,27 +84,32 @@ st.subheader("Manage")
 name = st.selectbox("Run", [r["name"] for r in picked])
 run = next(r for r in picked if r["name"] == name)
 state.set_current_run(name)
-a, b, c = st.columns(3)
-a.download_button("Metrics (CSV)", runlist.download_bytes(run["path"], "metrics.csv") or b"",
-                  file_name=f"{name}-metrics.csv", mime="text/csv", on_click="ignore",
-                  icon=":material/download:", key=f"csv_{name}")
-b.download_button("Weights (safetensors)", runlist.download_bytes(run["path"], "weights.safetensors") or b"",
-                  file_name=f"{name}.safetensors", mime="application/octet-stream", on_click="ignore",
-                  icon=":material/download:", key=f"weights_{name}")
-with c:
+with st.container(horizontal=True):
+    st.download_button("Metrics (CSV)", runlist.download_bytes(run["path"], "metrics.csv") or b"",
+                       file_name=f"{name}-metrics.csv", mime="text/csv", on_click="ignore",
+                       icon=":material/download:", key=f"csv_{name}")
+    st.download_button("Weights (safetensors)", runlist.download_bytes(run["path"], "weights.safetensors") or b"",
+                       file_name=f"{name}.safetensors", mime="application/octet-stream", on_click="ignore",
+                       icon=":material/download:", key=f"weights_{name}")
     nav.link("pages/inside.py", "Look inside", ":material/visibility:", run=name)
+with st.expander("Training curves of this run"):
+    batches, epochs = runlist.batches(run["path"]), metrics[name]
+    for key in [k for k in ("loss", "accuracy", "mse") if f"train_{k}" in epochs]:
+        st.plotly_chart(charts.fig_curves(batches, epochs, key), key=f"run_{key}", config={"displaylogo": False})
+    st.caption(charts.READ_CURVES)
 if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")
 else:
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.text_input("New name", value=name, key=f"rename_{name}", max_chars=80,
-                    help="Letters, digits, '-', '_' and '.'; spaces become '-'.")
-    right.button("Rename", on_click=_rename, args=(name,), key=f"do_rename_{name}")
-    if st.session_state.get(state.PENDING_DELETE) != name:
-        st.button("Delete…", icon=":material/delete:", key=f"ask_delete_{name}",
-                  on_click=lambda: st.session_state.update({state.PENDING_DELETE: name}))
-    else:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("New name", value=name, key=f"rename_{name}", max_chars=80, width=420,
+                      help="Letters, digits, '-', '_' and '.'; spaces become '-'.")
+        st.button("Rename", on_click=_rename, args=(name,), key=f"do_rename_{name}")
+        if st.session_state.get(state.PENDING_DELETE) != name:
+            st.button("Delete…", icon=":material/delete:", key=f"ask_delete_{name}",
+                      on_click=lambda: st.session_state.update({state.PENDING_DELETE: name}))
+    if st.session_state.get(state.PENDING_DELETE) == name:
         st.warning(f"Delete run **{name}**? Its folder — weights, curves, probe — is removed for good.")
-        yes, no, _ = st.columns([1, 1, 4])
-        yes.button("Yes, delete", type="primary", on_click=_delete, args=(name,), key=f"delete_{name}")
-        no.button("Keep it", on_click=lambda: st.session_state.pop(state.PENDING_DELETE, None), key=f"keep_{name}")
+        with st.container(horizontal=True):
+            st.button("Yes, delete", type="primary", on_click=_delete, args=(name,), key=f"delete_{name}")
+            st.button("Keep it", on_click=lambda: st.session_state.pop(state.PENDING_DELETE, None),
+                      key=f"keep_{name}")

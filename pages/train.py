@@ -15,6 +15,12 @@ def model_summary(model_cfg: dict) -> str:
     return summary_text(build_model(ModelConfig.from_dict(model_cfg)))
 
 
+def split_note(text: str) -> tuple[str, str]:
+    """The summary table, and its closing note on how Keras would count (shown as a caption instead)."""
+    table, _, note = text.rpartition("\n(")
+    return (table, "(" + note) if table and note.startswith("Keras") else (text, "")
+
+
 st.title("Train")
 st.write(
     "Pick a task and a preset — `seed` is the source notes' exact setting, `default` a setting that learns "
@@ -26,7 +32,7 @@ st.write(
 for notice in forms.load_settings():
     st.warning(f"From the link: {notice}", icon=":material/link_off:")
 
-settings_col, main_col = st.columns([1, 2], gap="large")
+settings_col, main_col = st.columns([4, 9], gap="large")
 with settings_col:
     task, preset = forms.task_form()
     st.subheader("Model", divider="gray")
@@ -41,10 +47,11 @@ with settings_col:
 with main_col:
     st.subheader("Model summary")
     if model_cfg is not None:
-        st.code(model_summary(model_cfg.to_dict()), language=None)
+        table, note = split_note(model_summary(model_cfg.to_dict()))
+        st.code(table, language=None)
         st.caption(
             "How to read this: one row per layer, as Keras prints it. `None` is the batch (and any sequence "
-            "length); Param # counts the weights and biases that training adjusts."
+            f"length); Param # counts the weights and biases that training adjusts. {note}"
         )
     ready = model_cfg is not None and train_cfg is not None
     if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,

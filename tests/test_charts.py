@@ -85,5 +85,5 @@ def test_compare_overlays_one_line_per_run_with_the_column():
                       "val_accuracy")
     assert trace_names(fig) == ["run-a", "run-b"]
     assert list(fig.data[1].y) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
-    assert fig.layout.yaxis.title.text == "val accuracy"
+    assert fig.layout.yaxis.title.text == "validation accuracy"
     assert fig_compare({"run-a": a}, "val_loss").layout.yaxis.type == "log"
