@@ -162,7 +162,9 @@ def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     assert not at.exception
     assert at.dataframe[0].value["name"].tolist() == [name]
     assert at.multiselect[0].value == [name]
-    assert figure_traces(at) == [[name]]  # its validation curve
+    compare, loss, accuracy = figure_traces(at)
+    assert compare == [name]  # its validation curve, overlaid
+    assert loss == accuracy == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]  # reopened
 
     at.text_input(key=f"rename_{name}").set_value("my first run")
     at.button(key=f"do_rename_{name}").click().run()
