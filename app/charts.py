@@ -16,7 +16,9 @@ import plotly.graph_objects as go
 
 TRAIN_COLOR = "#2563eb"
 VAL_COLOR = "#ea580c"
-MAX_POINTS = 2000  # a per-batch trace longer than this is thinned evenly (every k-th point) before drawing
+# A trace longer than this is thinned evenly before drawing: the page re-sends its figures twice a second while
+# training, and a browser redrawing tens of thousands of points each time stops responding to clicks.
+MAX_POINTS = 600
 LABELS = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE"}
 READ_CURVES = (
     "How to read this: x is epochs. The faint blue line is every batch, the solid blue line its moving average "
@@ -80,6 +82,9 @@ def _layout(fig: go.Figure, title: str, ytitle: str, key: str, height: int) -> g
     )
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
     log = key in ("loss", "mse")
+    if not fig.data:  # empty axes before training: a sensible frame rather than plotly's 0.1..1e4 default
+        fig.update_xaxes(range=[0, 10])
+        fig.update_yaxes(range=[-2, 1] if log else None)
     # ".2~g" labels every log tick in full (0.5, 0.2) instead of plotly's bare mantissas (5, 2).
     fig.update_yaxes(title_text=ytitle, type="log" if log else "linear", tickformat=".2~g" if log else None,
                      range=[0, 1.02] if key == "accuracy" else None)
@@ -97,6 +102,7 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
                smoothing: float | None = None, title: str | None = None, height: int = 340) -> go.Figure:
     """Train and validation curves of one quantity (``key``: "loss", "accuracy" or "mse").
 
+    Every trace keeps at most MAX_POINTS evenly spaced points (the first and last always among them).
     Traces, in order (each only when it has data): "train · batch" (raw per-batch values, faint),
     "train · batch EMA" (smoothed), "train · epoch" and "val · epoch" (per-epoch values from
     ``train_<key>`` / ``val_<key>``). Per-batch accuracy / MSE is the running mean within the epoch, as
@@ -122,8 +128,9 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
         if e.empty or col not in e or not e[col].notna().any():
             continue
         rows = e[e[col].notna()]
+        rows = rows.iloc[_thin(len(rows))]
         fig.add_trace(go.Scatter(
-            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers",
+            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers" if len(rows) < 100 else "lines",
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
         ))
@@ -143,6 +150,7 @@ def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | 
         if e.empty or column not in e or not e[column].notna().any():
             continue
         e = e[e[column].notna()]
+        e = e.iloc[_thin(len(e))]
         fig.add_trace(go.Scatter(
             x=e["epoch"], y=e[column], name=name, mode="lines+markers" if len(e) < 60 else "lines",
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",

@@ -17,7 +17,7 @@ from . import settings as S
 from . import state
 
 MAX_PARAMS = 10_000_000  # a bigger model would take hours per epoch on a laptop CPU
-CELL_NAMES = {"rnn": "RNN (Elman, tanh)", "lstm": "LSTM", "gru": "GRU"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
 
 
@@ -79,7 +79,9 @@ def model_form(task: Task) -> ModelConfig | None:
     """Cell, hidden size, layers, bidirectional, dropout and initialisation on top of the preset's model."""
     wk, f = state.widget_key, S.FIELDS
     a, b = st.columns(2)
-    a.selectbox("Cell", CELLS, key=wk("cell"), format_func=CELL_NAMES.get)
+    a.selectbox("Cell", CELLS, key=wk("cell"), format_func=CELL_NAMES.get,
+                help="RNN: Elman's tanh cell (Keras SimpleRNN). LSTM: input, forget and output gates and a cell "
+                     "state. GRU: reset and update gates.")
     b.selectbox("Initialisation", INITS, key=wk("init"),
                 help="keras: Glorot input weights, orthogonal recurrent weights, forget-gate bias 1. "
                      "torch: PyTorch's uniform default.")

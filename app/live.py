@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn_core.config import ModelConfig, TrainConfig
-from rnn_core.tasks import Task
+from rnn_core.tasks import Task, task_class
 
 from . import charts, nav, state
 from .jobs import JobManager, JobSpec, Snapshot
@@ -72,6 +72,14 @@ def curves(s: Snapshot) -> None:
     st.caption(charts.READ_CURVES)
 
 
+def charts_metric() -> str:
+    """The metric of the task picked on the page ("accuracy" or "mse")."""
+    try:
+        return "mse" if task_class(st.session_state.get(state.widget_key("task"), "")).kind == "regress" else "accuracy"
+    except (ValueError, ImportError):
+        return "accuracy"
+
+
 def _pick(jobs: list[Snapshot]) -> Snapshot | None:
     """The job to show: this session's current one, or a choice among several."""
     if not jobs:
@@ -91,6 +99,9 @@ def _panel(polling: bool) -> None:
     s = _pick(manager.jobs(session))
     if s is None:
         st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
+        # Empty axes now: the browser loads the charting code while settings are chosen, not after the click.
+        for key in ("loss", "mse" if charts_metric() == "mse" else "accuracy"):
+            st.plotly_chart(charts.fig_curves([], [], key), key=f"curve_{key}", config={"displaylogo": False})
         return
     if polling and not s.active:
         st.rerun(scope="app")  # the job ended: redraw the whole page once and stop polling

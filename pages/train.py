@@ -1,24 +1,26 @@
 """Train page: pick a task and preset (or set every hyperparameter), see the model's summary, train it in the
 background and watch loss and accuracy move. Settings live in the URL, so a link reproduces them."""
 
+import pandas as pd
 import streamlit as st
 
 from app import forms, live, settings
+from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
-from rnn_core.summary import summary_text
+from rnn_core.summary import summary, summary_text
 
 
 @st.cache_data(max_entries=64)
-def model_summary(model_cfg: dict) -> str:
-    from rnn_core.config import ModelConfig
-
-    return summary_text(build_model(ModelConfig.from_dict(model_cfg)))
-
-
-def split_note(text: str) -> tuple[str, str]:
-    """The summary table, and its closing note on how Keras would count (shown as a caption instead)."""
-    table, _, note = text.rpartition("\n(")
-    return (table, "(" + note) if table and note.startswith("Keras") else (text, "")
+def model_summary(model_cfg: dict) -> tuple[pd.DataFrame, str, str]:
+    """(Keras-style layer table, totals line, the summary as Keras prints it) for a model config."""
+    model = build_model(ModelConfig.from_dict(model_cfg))
+    rows = summary(model)
+    table = pd.DataFrame({"Layer (type)": [f"{r['layer']} ({r['type']})" for r in rows],
+                          "Output shape": [r["output_shape"] for r in rows],
+                          "Param #": [f"{r['params']:,}" for r in rows]})
+    total, keras = sum(r["params"] for r in rows), sum(r["keras_params"] for r in rows)
+    note = "" if keras == total else f" (Keras would report {keras:,}: one bias per gate where torch keeps two.)"
+    return table, f"**Total params: {total:,}**, all trainable.{note}", summary_text(model)
 
 
 st.title("Train")
@@ -32,7 +34,7 @@ st.write(
 for notice in forms.load_settings():
     st.warning(f"From the link: {notice}", icon=":material/link_off:")
 
-settings_col, main_col = st.columns([4, 9], gap="large")
+settings_col, main_col = st.columns([2, 3], gap="large")
 with settings_col:
     task, preset = forms.task_form()
     st.subheader("Model", divider="gray")
@@ -47,12 +49,13 @@ with settings_col:
 with main_col:
     st.subheader("Model summary")
     if model_cfg is not None:
-        table, note = split_note(model_summary(model_cfg.to_dict()))
-        st.code(table, language=None)
-        st.caption(
-            "How to read this: one row per layer, as Keras prints it. `None` is the batch (and any sequence "
-            f"length); Param # counts the weights and biases that training adjusts. {note}"
-        )
+        table, totals, text = model_summary(model_cfg.to_dict())
+        st.table(table, hide_index=True, border="horizontal")
+        st.markdown(totals)
+        with st.expander("As Keras prints it"):
+            st.code(text, language=None)
+        st.caption("How to read this: one row per layer, input first. `None` stands for the batch (and for any "
+                   "sequence length); Param # counts the weights and biases training adjusts.")
     ready = model_cfg is not None and train_cfg is not None
     if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
                  help=None if ready else "Fix the settings marked in red first."):

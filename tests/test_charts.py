@@ -75,7 +75,9 @@ def test_long_runs_are_thinned_but_keep_the_first_and_last_point():
     raw = fig.data[0]
     assert len(raw.x) <= MAX_POINTS
     assert raw.y[0] == batches[0]["loss"] and raw.y[-1] == batches[-1]["loss"]
-    assert len(fig.data[3].x) == 1000  # per-epoch points are never thinned
+    val = fig.data[3]
+    assert len(val.x) <= MAX_POINTS and val.x[0] == 1 and val.x[-1] == 1000
+    assert list(val.y) == [epochs[int(x) - 1]["val_loss"] for x in val.x]  # thinned, but exact values
 
 
 def test_compare_overlays_one_line_per_run_with_the_column():

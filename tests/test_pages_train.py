@@ -75,7 +75,8 @@ def button(at: AppTest, label: str):
 def test_train_page_renders_the_seed_preset_and_writes_the_url(runs_dir):
     at = page(TRAIN)
     assert not at.exception and not at.error
-    assert "SimpleRNN" in at.code[0].value and "Total params: 50" in at.code[0].value
+    assert "SimpleRNN" in at.code[0].value and "Total params: 50" in at.code[0].value  # as Keras prints it
+    assert at.table[0].value["Layer (type)"].tolist() == ["input (InputLayer)", "rnn_0 (SimpleRNN)", "dense (Dense)"]
     assert at.query_params["task"] == "letters" and at.query_params["hidden_size"] == "3"
 
     at.number_input(key="w.hidden_size").set_value(8).run()
@@ -147,6 +148,27 @@ def test_two_sessions_do_not_see_each_others_jobs(runs_dir):
     run_until(alice, lambda a: any(b.label == "Stop" for b in a.button))
     button(alice, "Stop").click().run()
     run_until(alice, lambda a: len(a.warning) > 0, timeout=10)
+
+
+def test_the_cap_queues_a_second_session_and_shows_its_place(runs_dir, monkeypatch):
+    from app.live import job_manager
+
+    monkeypatch.setenv("UNROLLED_MAX_JOBS", "1")
+    job_manager.clear()  # the next page run builds a manager with a cap of one job
+    try:
+        alice, bob = page(TRAIN, epochs="10000"), page(TRAIN, epochs="10000")
+        button(alice, "Train").click().run()
+        run_until(alice, lambda a: any(b.label == "Stop" for b in a.button))
+        button(bob, "Train").click().run()
+        assert any("Waiting in the queue: place **1**" in i.value for i in bob.info)
+        assert job_manager().max_jobs == 1
+        button(bob, "Cancel").click().run()
+        run_until(bob, lambda a: any("Cancelled" in w.value for w in a.warning), timeout=10)
+        button(alice, "Stop").click().run()
+        run_until(alice, lambda a: any("Stopped by request" in w.value for w in a.warning), timeout=10)
+    finally:
+        job_manager().shutdown()
+        job_manager.clear()
 
 
 def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
