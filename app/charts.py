@@ -134,7 +134,7 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
         ))
-    return _layout(fig, title or label.capitalize(), label, key, height)
+    return _layout(fig, title or label[:1].upper() + label[1:], label, key, height)
 
 
 def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | None = None,
@@ -158,7 +158,7 @@ def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | 
         ))
     split = {"val": "validation", "train": "train"}.get(column.split("_", 1)[0], column.split("_", 1)[0])
     label = f"{split} {LABELS.get(key, key)}"
-    return _layout(fig, title or f"{label.capitalize()} per epoch", label, key, height)
+    return _layout(fig, title or f"{label[:1].upper() + label[1:]} per epoch", label, key, height)
 
 
 def trace_names(fig: go.Figure) -> list[str]:

@@ -43,6 +43,9 @@ def train_job(job: Job) -> None:
     spec = job.spec
     job.set(phase="loading data")
     task = get_task(spec.task, **spec.task_options)
+    if hasattr(task, "progress"):  # tasks that download their data report bytes as they arrive
+        task.progress = lambda done, total: job.set(
+            phase=f"downloading data ({done / total:.0%} of {total / 2**20:.0f} MB)" if total else "downloading data")
     splits = task.load(seed=spec.train_cfg.seed)
     if job.stop_event.is_set():
         job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")

@@ -48,6 +48,7 @@ def test_mse_task_and_stopped_epoch_without_validation():
     fig = fig_curves(pd.DataFrame(batches), pd.DataFrame(epochs), "mse")
     val = fig.data[trace_names(fig).index("val · epoch")]
     assert list(val.x) == [1, 2]
+    assert fig.layout.title.text == "MSE" and fig.layout.yaxis.type == "log"
 
 
 def test_before_the_first_epoch_only_batch_traces_exist():

@@ -7,9 +7,12 @@ import threading
 import time
 
 import pytest
+import torch
 
+from app import training
 from app.jobs import JobManager, JobSpec, default_max_jobs
 from app.training import train_job
+from rnn_core.model import build_model
 from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
 
@@ -98,6 +101,27 @@ def test_stop_ends_real_training_within_a_second_and_keeps_the_run(tmp_path, mon
     assert run.status == "stopped"
     assert len(run.metrics) == len(snap.epoch_rows)
     assert len(run.batches) == len(snap.batch_rows)
+
+
+def poisoned_build_model(cfg, seed=None):
+    """A model whose head outputs infinities: its first loss is not finite, so ``fit`` reports divergence."""
+    model = build_model(cfg, seed=seed)
+    with torch.no_grad():
+        model.head.bias.fill_(float("inf"))
+    return model
+
+
+def test_a_diverged_run_is_saved_as_diverged_with_the_history_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "build_model", poisoned_build_model)
+    mgr = JobManager(max_jobs=1, target=train_job, set_threads=False, warm_up=False)
+    job = mgr.submit("s", letters_spec())
+    assert mgr.wait(job, 30)
+    snap = mgr.snapshot("s", job)
+    assert snap.state == "diverged"
+    assert "NaN or infinite" in snap.message and "Lower the learning rate" in snap.message
+    run = load_run(snap.run_path)
+    assert run.status == "diverged" and run.config["message"] == snap.message
 
 
 def test_snapshots_are_consistent_while_the_worker_writes():

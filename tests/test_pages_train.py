@@ -14,6 +14,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from rnn_core.model import build_model
 from rnn_core.runs import list_runs, load_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,6 +95,23 @@ def test_a_link_sets_the_form_and_bad_values_get_a_notice(runs_dir):
     assert "LSTM" in at.code[0].value
 
 
+def test_switching_task_loads_its_preset_and_sine_trains_with_mse_curves(runs_dir):
+    at = page(TRAIN)
+    at.selectbox(key="w.task").select("sine").run()
+    assert not at.exception
+    assert at.selectbox(key="w.preset").value == "seed" and at.number_input(key="w.hidden_size").value == 32
+    assert at.query_params["task"] == "sine"
+    at.number_input(key="w.epochs").set_value(1).run()
+    button(at, "Train").click().run()
+    run_until(at, lambda a: len(a.success) > 0)
+    assert figure_traces(at)[1] == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]
+    assert "MSE" in json.loads(at.get("plotly_chart")[1].proto.spec)["layout"]["title"]["text"]
+
+    at.selectbox(key="w.task").select("imdb").run()  # needs no data until it trains
+    assert not at.exception and not at.error
+    assert at.table[0].value["Layer (type)"].iloc[0] == "embedding (Embedding)"
+
+
 def test_impossible_settings_show_an_error_and_disable_training(runs_dir):
     at = page(TRAIN)
     at.number_input(key="w.lr").set_value(0.0).run()
@@ -136,6 +154,22 @@ def test_stop_keeps_the_partial_run(runs_dir):
     (row,) = list_runs(runs_dir, include_pretrained=False)
     assert row["status"] == "stopped"
     assert 0 < len(load_run(row["path"]).metrics) < 10000
+
+
+def test_a_diverged_run_shows_what_to_change(runs_dir, monkeypatch):
+    def poisoned_build_model(cfg, seed=None):  # its head outputs infinities, so the first loss is not finite
+        model = build_model(cfg, seed=seed)
+        with torch.no_grad():
+            model.head.bias.fill_(float("inf"))
+        return model
+
+    monkeypatch.setattr("app.training.build_model", poisoned_build_model)
+    at = page(TRAIN)
+    button(at, "Train").click().run()
+    run_until(at, lambda a: len(a.error) > 0)
+    assert "loss became NaN or infinite" in at.error[0].value and "Saved as run" in at.error[0].value
+    (row,) = list_runs(runs_dir, include_pretrained=False)
+    assert row["status"] == "diverged"
 
 
 def test_two_sessions_do_not_see_each_others_jobs(runs_dir):
