@@ -5,15 +5,19 @@ and draws train and validation curves, Stop keeps a partial run, and the Runs pa
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app import runlist
 from rnn_core.model import build_model
 from rnn_core.runs import list_runs, load_run
 
@@ -142,6 +146,8 @@ def test_training_letters_draws_train_and_val_curves_and_saves_the_run(runs_dir)
     assert val_loss[-1] < val_loss[0]
     (row,) = list_runs(runs_dir, include_pretrained=False)
     assert row["status"] == "finished" and row["final_metrics"]["val_accuracy"] == 1.0
+    probe = load_run(row["path"]).probe  # the Inside page's trace of the probe input during training
+    assert "probe/x" in probe.keys() and "epoch30/hook_logits" in probe.keys()
 
 
 def test_stop_keeps_the_partial_run(runs_dir):
@@ -221,6 +227,12 @@ def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     compare, loss, accuracy = figure_traces(at)
     assert compare == [name]  # its validation curve, overlaid
     assert loss == accuracy == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]  # reopened
+    assert [d.proto.label for d in at.get("download_button")] == ["Metrics (CSV)", "Weights (safetensors)"]
+    run = load_run(name)
+    weights = safetensors.torch.load(runlist.download_bytes(run.path, "weights.safetensors"))
+    assert all(torch.equal(weights[k], v) for k, v in run.model.state_dict().items())
+    csv = pd.read_csv(io.BytesIO(runlist.download_bytes(run.path, "metrics.csv")))
+    assert csv["epoch"].tolist() == [1, 2, 3] and "val_accuracy" in csv
 
     at.text_input(key=f"rename_{name}").set_value("my first run")
     at.button(key=f"do_rename_{name}").click().run()
