@@ -167,28 +167,28 @@ class RecurrentModel(nn.Module):
         keep = _make_filter(names_filter)
         store: dict[str, list[Tensor] | Tensor] = {}
         logits = self._replay(x, lengths, store, keep, track_grad=incl_grad)
-        cache: dict[str, Tensor] = {}
-        stacked = {n: (torch.stack(v, dim=1) if isinstance(v, list) else v) for n, v in store.items()}
+        grads: dict[str, Tensor] = {}
         if incl_grad:
             target = grad_target(logits) if grad_target else logits.max(dim=-1).values.sum()
-            tensors = [t for v in store.values() for t in (v if isinstance(v, list) else [v])]
-            grads = torch.autograd.grad(target, tensors, allow_unused=True)
-            it = iter(grads)
-            for n, v in store.items():
-                parts = [next(it) for _ in (v if isinstance(v, list) else [v])]
-                parts = [
-                    torch.zeros_like(t) if g is None else g for g, t in zip(parts, v if isinstance(v, list) else [v])
-                ]
-                cache[f"{n}_grad"] = (torch.stack(parts, dim=1) if isinstance(v, list) else parts[0]).detach().cpu()
-        for n, v in stacked.items():
-            cache[n] = v.detach().cpu()
-        # Keep DESIGN.md's order: value then its grad.
-        ordered = {}
-        for n in stacked:
-            ordered[n] = cache[n]
-            if f"{n}_grad" in cache:
-                ordered[f"{n}_grad"] = cache[f"{n}_grad"]
-        return logits.detach(), ordered
+            parts = {n: (v if isinstance(v, list) else [v]) for n, v in store.items()}
+            # A hook may have replaced an activation by a constant: it has no gradient (zero), and
+            # autograd refuses to differentiate with respect to it.
+            wanted = [t for ts in parts.values() for t in ts if t.requires_grad]
+            found = iter(torch.autograd.grad(target, wanted, allow_unused=True) if wanted else ())
+            for n, ts in parts.items():
+                gs = [next(found) if t.requires_grad else None for t in ts]
+                gs = [torch.zeros_like(t) if g is None else g for g, t in zip(gs, ts)]
+                grads[n] = torch.stack(gs, dim=1) if isinstance(store[n], list) else gs[0]
+        # The store holds the very tensors the computation used (so gradients reach them); steps past
+        # each sequence's end are zeroed only now, for values and gradients alike.
+        lens = self.lengths_of(x, lengths)
+        mask = None if lens is None else _step_mask(lens, x.shape[1], logits.device)[..., None]  # [batch, seq, 1]
+        cache: dict[str, Tensor] = {}
+        for n, v in store.items():  # DESIGN.md's order: each value, then its grad
+            cache[n] = _masked(torch.stack(v, dim=1) if isinstance(v, list) else v, mask)
+            if n in grads:
+                cache[f"{n}_grad"] = _masked(grads[n], mask)
+        return logits.detach(), cache
 
     def run_with_hooks(
         self,
@@ -238,9 +238,12 @@ class RecurrentModel(nn.Module):
         mask = None if lengths is None else _step_mask(lengths, seq, device)  # [batch, seq]
 
         in_name = "hook_embed" if cfg.token_input else "hook_input"
-        layer_in = self.hook_points[in_name](self._inputs(x))  # [batch, seq, in]
+        inp = self._inputs(x)  # [batch, seq, in]
+        if torch.is_grad_enabled() and not inp.requires_grad:
+            inp = inp.detach().requires_grad_()  # feature input: incl_grad needs d target / d input
+        layer_in = self.hook_points[in_name](inp)  # [batch, seq, in]
         if store is not None and keep(in_name):
-            store[in_name] = layer_in if mask is None else layer_in * mask[..., None]
+            store[in_name] = layer_in
 
         for layer in range(cfg.num_layers):
             outs = []
@@ -257,7 +260,7 @@ class RecurrentModel(nn.Module):
 
         per_step = self.hook_points["hook_logits"](self.head(layer_in))  # [batch, seq, output]
         if store is not None and keep("hook_logits"):
-            store["hook_logits"] = per_step if mask is None else per_step * mask[..., None]
+            store["hook_logits"] = per_step
         if cfg.head == "every":
             return per_step  # padded steps hold head(0), as in the fused path
         return self.head(self._last(layer_in, lengths))  # [batch, output]
@@ -306,13 +309,18 @@ class RecurrentModel(nn.Module):
                 hs[t] = h_new * m
             for a in kept:
                 v = step_vals.get(a)
-                kept[a].append(v if m is None else v * m)
+                kept[a].append(v)  # unmasked: run_with_cache zeroes padded steps after taking gradients
             step_vals.clear()
 
         if store is not None:
             for a, vals in kept.items():
                 store[prefix + "hook_" + a] = vals if direction == "fwd" else vals[::-1]
         return torch.stack(hs, dim=1)  # [batch, seq, hidden]
+
+
+def _masked(v: Tensor, mask: Tensor | None) -> Tensor:
+    """A detached CPU copy of ``v`` [batch, seq, units] with steps outside each sequence zeroed."""
+    return (v if mask is None else v * mask).detach().cpu()
 
 
 def _step_mask(lengths: Tensor, seq: int, device: torch.device) -> Tensor:
