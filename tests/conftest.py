@@ -168,3 +168,40 @@ def browser_page(browser, request):
         except Exception:  # a crashed page must not hide the test's own failure
             pass
         context.close()
+
+
+# --------------------------------------------------------------------------------------------- figures
+def pytest_configure(config):
+    config._unrolled_figures = {}
+
+
+@pytest.fixture
+def record_figure(request):
+    """``record_figure(name, value)``: keep the largest value seen under ``name`` and print it in the
+    terminal summary, so measured figures (parity error, ...) show up in every CI log."""
+    figures = request.config._unrolled_figures
+
+    def record(name: str, value: float) -> None:
+        figures[name] = max(value, figures.get(name, float("-inf")))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    figures = getattr(config, "_unrolled_figures", {})
+    if figures:
+        terminalreporter.section("measured figures")
+        for name, value in sorted(figures.items()):
+            terminalreporter.write_line(f"{name}: {value:.3g}")
+
+
+@pytest.fixture
+def single_thread():
+    """Run a test with one torch thread: tests on tiny tensors are several times faster without
+    intra-op threading, which only synchronises (and spins against other processes on 2 cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
