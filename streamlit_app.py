@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from app import nav
+from app import live, nav
 
 st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
+# The shared job manager starts with the first page view, so torch's one-off warm-up is done by the time
+# someone presses Train.
+live.job_manager()
 st.navigation(nav.sections()).run()

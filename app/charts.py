@@ -85,8 +85,10 @@ def _layout(fig: go.Figure, title: str, ytitle: str, key: str, height: int) -> g
     if not fig.data:  # empty axes before training: a sensible frame rather than plotly's 0.1..1e4 default
         fig.update_xaxes(range=[0, 10])
         fig.update_yaxes(range=[-2, 1] if log else None)
-    # ".2~g" labels every log tick in full (0.5, 0.2) instead of plotly's bare mantissas (5, 2).
+    # Log ticks at 1, 2 and 5 per decade ("D2"), each labelled in full (0.5, 0.2) rather than as plotly's bare
+    # mantissas (5, 2) or a crowded 0.9, 0.8, 0.7 … when the range spans less than a decade.
     fig.update_yaxes(title_text=ytitle, type="log" if log else "linear", tickformat=".2~g" if log else None,
+                     dtick="D2" if log else None,
                      range=[0, 1.02] if key == "accuracy" else None)
     return fig
 
@@ -130,7 +132,7 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
         rows = e[e[col].notna()]
         rows = rows.iloc[_thin(len(rows))]
         fig.add_trace(go.Scatter(
-            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers" if len(rows) < 100 else "lines",
+            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers" if len(rows) <= 40 else "lines",
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
         ))
@@ -152,7 +154,7 @@ def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | 
         e = e[e[column].notna()]
         e = e.iloc[_thin(len(e))]
         fig.add_trace(go.Scatter(
-            x=e["epoch"], y=e[column], name=name, mode="lines+markers" if len(e) < 60 else "lines",
+            x=e["epoch"], y=e[column], name=name, mode="lines+markers" if len(e) <= 40 else "lines",
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=PALETTE[i % len(PALETTE)], width=2), marker=dict(size=5),
         ))

@@ -37,6 +37,8 @@ def open_page(page, title: str) -> None:
 
 def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(streamlit_server, browser_page):
     page = browser_page
+    # Streamlit scrolls inside its own container, so a full-page screenshot is only as tall as the window.
+    page.set_viewport_size({"width": 1280, "height": 1800})
     page.goto(streamlit_server)
     page.get_by_role("heading", name="Unrolled").first.wait_for()
     wait_idle(page)
