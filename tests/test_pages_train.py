@@ -90,6 +90,15 @@ def test_train_page_renders_the_seed_preset_and_writes_the_url(runs_dir):
     assert any("Changed from preset" in c.value and "hidden_size" in c.value for c in at.caption)
 
 
+def test_settings_survive_a_visit_to_another_page(runs_dir):
+    at = page(TRAIN)
+    at.number_input(key="w.hidden_size").set_value(9).run()
+    at.switch_page(RUNS).run()
+    at.switch_page(TRAIN).run()
+    assert not at.exception
+    assert at.number_input(key="w.hidden_size").value == 9 and at.query_params["hidden_size"] == "9"
+
+
 def test_a_link_sets_the_form_and_bad_values_get_a_notice(runs_dir):
     at = page(TRAIN, task="letters", preset="default", hidden_size="6", lr="oops", cell="lstm")
     assert not at.exception
