@@ -4,7 +4,7 @@ background and watch loss and accuracy move. Settings live in the URL, so a link
 import pandas as pd
 import streamlit as st
 
-from app import forms, live, settings
+from app import forms, live, sentiment, settings
 from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
 from rnn_core.summary import summary, summary_text
@@ -61,3 +61,4 @@ with main_col:
                  help=None if ready else "Fix the settings marked in red first."):
         live.start(task, preset, model_cfg, train_cfg)
     live.job_panel()
+    sentiment.baseline_note(task.name)  # IMDB only: the TF-IDF baseline beside the RNN's accuracy

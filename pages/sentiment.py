@@ -1,0 +1,96 @@
+"""Sentiment playground: type or pick a movie review and see P(positive), how it moved word by word, and which
+words moved it; one click opens the Inside view for the same review."""
+
+import numpy as np
+import streamlit as st
+
+from app import nav, state
+from app import sentiment as S
+
+
+def _place(text: str, truth: dict | None = None) -> None:
+    st.session_state[S.TEXT_KEY] = text
+    st.session_state[S.TRUTH_KEY] = truth
+
+
+def _place_random() -> None:
+    try:
+        review = S.random_review(S.test_reviews(), np.random.default_rng())
+    except (RuntimeError, OSError, ValueError) as e:  # DownloadError (a RuntimeError) when the data is absent
+        st.session_state[S.TRUTH_KEY] = {"error": str(e)}
+        return
+    _place(review["text"], review)
+
+
+st.title("Sentiment")
+st.write(
+    "Type a movie review — or pick an example, or draw a random one from the 25,000 IMDB test reviews — and a "
+    "recurrent network trained on IMDB says whether it is positive or negative. It reads the review one word at a "
+    "time, so below the answer you can see what it would have said after every word, and which words pushed it "
+    "towards positive (blue) or negative (red). Press Ctrl+Enter or click outside the box to update."
+)
+
+runs = S.imdb_runs()
+if not runs:
+    st.info("No IMDB model yet. Train one on the Train page (task imdb), or from a terminal: "
+            "`python -m rnn_core train --task imdb --preset default`.")
+    st.stop()
+labels = {r["path"]: S.run_label(r) for r in runs}
+path = st.selectbox("Model", list(labels), format_func=labels.get, key="sentiment_run",
+                    help="The bundled model, or any IMDB run you trained (Runs page).")
+run = next(r for r in runs if r["path"] == path)
+stamp = S.run_stamp(path)
+
+st.session_state.setdefault(S.TEXT_KEY, S.EXAMPLES["Turns sour"])
+with st.container(horizontal=True):
+    for name, text in S.EXAMPLES.items():
+        st.button(name, on_click=_place, args=(text,), key=f"example_{name}")
+    st.button("Random test review", icon=":material/casino:", on_click=_place_random, key="random_review")
+text = st.text_area("Review", key=S.TEXT_KEY, height=150, placeholder="Type or paste a movie review…")
+
+truth = st.session_state.get(S.TRUTH_KEY) or {}
+if "error" in truth:
+    st.warning(f"Could not read the IMDB test reviews: {truth['error']}", icon=":material/database:")
+try:
+    a = S.analyse_cached(path, stamp, text)
+except ValueError as e:
+    st.warning(str(e), icon=":material/warning:")
+    st.stop()
+
+if a.n_words == 0:
+    st.info("Type a review (words, not only punctuation) to see what the model thinks of it.",
+            icon=":material/edit:")
+    st.stop()
+
+cols = st.columns([1, 1, 2])
+cols[0].metric("P(positive)", f"{a.p_final:.3f}")
+cols[1].metric("Verdict", a.label, help="Positive when P(positive) ≥ 0.5.")
+with cols[2]:
+    if truth.get("text") == text and "label" in truth:
+        right = truth["label"] == a.prediction
+        verdict = "right" if right else "wrong"
+        (st.success if right else st.error)(
+            f"True label: **{'positive' if truth['label'] == 'pos' else 'negative'}** — rated {truth['rating']}/10 "
+            f"(test review {truth['review_id']}). The model is {verdict}.")
+notes = [f"{a.n_words:,} words read"]
+if a.n_oov:
+    notes.append(f"{a.n_oov:,} out of vocabulary")
+if a.cut:
+    notes.append(f"the first {a.cut:,} words were cut (the model reads at most {len(a.tokens):,})")
+st.caption(" · ".join(notes))
+if a.n_oov > 0.5 * a.n_words:
+    st.warning("Most of these words are unknown to the model: it learned English movie reviews, so emoji and other "
+               "languages all read as one 'unknown word'. Its answer here means little.", icon=":material/translate:")
+
+with st.container(height=260 if a.n_words > 150 else "content"):  # a long review scrolls in its own box
+    st.html(S.words_html(a))
+st.caption(S.READ_WORDS)
+st.plotly_chart(S.fig_curve(a), key="sentiment_curve", config={"displaylogo": False})
+st.caption(S.READ_CURVE)
+
+if nav.exists("pages/inside.py"):
+    if st.button("Look inside: hidden state and gates for this review", icon=":material/visibility:",
+                 type="primary"):
+        st.session_state[S.INSIDE_INPUT] = S.inside_input(run, text, a)
+        state.set_current_run(run["name"])
+        st.switch_page("pages/inside.py")
