@@ -88,23 +88,26 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
     if st.session_state.get(state.CURRENT_JOB) not in ids:
         st.session_state[state.CURRENT_JOB] = ids[-1]
     if len(jobs) > 1:
-        label = {j.id: f"{j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
-                       f"{j.state}" + (f" (place {j.place})" if j.place else "") for j in jobs}
+        # Numbered so that two jobs with the same settings still read differently.
+        label = {j.id: f"#{n} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
+                       f"{j.spec.train_cfg.epochs} epochs · {j.state}" + (f" (place {j.place})" if j.place else "")
+                 for n, j in enumerate(jobs, start=1)}
         st.selectbox("Your jobs", ids[::-1], key=state.CURRENT_JOB, format_func=label.get)
     return next(j for j in jobs if j.id == st.session_state[state.CURRENT_JOB])
 
 
 def _panel(polling: bool) -> None:
     manager, session = job_manager(), state.session_id()
-    s = _pick(manager.jobs(session))
+    jobs = manager.jobs(session)
+    if polling and not any(j.active for j in jobs):
+        st.rerun(scope="app")  # every job has ended: redraw the whole page once, which stops the polling
+    s = _pick(jobs)
     if s is None:
         st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
         # Empty axes now: the browser loads the charting code while settings are chosen, not after the click.
         for key in ("loss", "mse" if charts_metric() == "mse" else "accuracy"):
             st.plotly_chart(charts.fig_curves([], [], key), key=f"curve_{key}", config={"displaylogo": False})
         return
-    if polling and not s.active:
-        st.rerun(scope="app")  # the job ended: redraw the whole page once and stop polling
     if s.state == "queued":
         c = manager.counts()
         st.info(f"Waiting in the queue: place **{s.place}**. {c['running']} of {c['max_jobs']} training slots "

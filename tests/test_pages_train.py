@@ -220,6 +220,29 @@ def test_the_cap_queues_a_second_session_and_shows_its_place(runs_dir, monkeypat
         job_manager.clear()
 
 
+def test_one_session_with_two_jobs_shows_the_chosen_one(runs_dir, monkeypatch):
+    from app.live import job_manager
+
+    monkeypatch.setenv("UNROLLED_MAX_JOBS", "2")
+    job_manager.clear()
+    try:
+        at = page(TRAIN, epochs="10000")
+        button(at, "Train").click().run()  # a long job ...
+        at.number_input(key="w.epochs").set_value(20).run()
+        button(at, "Train").click().run()  # ... and a short one beside it
+        run_until(at, lambda a: len(a.success) > 0)  # the short one is shown, finished, while the long one runs
+        picker = at.selectbox(key="current_job")
+        assert picker.options == ["#2 letters · RNN(3) · 20 epochs · finished",
+                                  "#1 letters · RNN(3) · 10000 epochs · running"]  # newest first
+        first = job_manager().jobs(at.session_state["session_id"])[0]
+        picker.select(first.id).run()  # AppTest selects by value (a job id), the page shows its label
+        button(at, "Stop").click().run()
+        run_until(at, lambda a: any("Stopped by request" in w.value for w in a.warning), timeout=10)
+    finally:
+        job_manager().shutdown()
+        job_manager.clear()
+
+
 def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     at = page(RUNS)
     assert not at.exception and any("No saved runs yet" in i.value for i in at.info)
