@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
 DONE = ("finished", "stopped", "diverged", "failed", "cancelled")
 KEEP_DONE_PER_SESSION = 10  # finished jobs a session keeps in memory (their runs are on disk anyway)
+KEEP_DONE_SECONDS = 3600.0  # a finished job of any session is forgotten this long after it ended (closed tabs)
 
 
 def default_max_jobs() -> int:
@@ -193,6 +194,12 @@ class Job:
         with self._lock:
             return self._state
 
+    @property
+    def ended(self) -> float | None:
+        """``time.perf_counter()`` when the job reached a final state (None while it is active)."""
+        with self._lock:
+            return self._ended
+
 
 Target = Callable[[Job], None]
 
@@ -333,8 +340,14 @@ class JobManager:
                 self._cv.notify_all()
 
     def _prune(self, session: str) -> None:
-        """Forget a session's oldest finished jobs beyond KEEP_DONE_PER_SESSION (caller holds the lock)."""
-        done = [j for j in self._jobs.values() if j.session == session and j.state in DONE]
-        for job in sorted(done, key=lambda j: j.submitted)[: max(0, len(done) - KEEP_DONE_PER_SESSION)]:
-            self._jobs.pop(job.id, None)
-            self._threads.pop(job.id, None)
+        """Forget finished jobs: a session's oldest beyond KEEP_DONE_PER_SESSION, and any session's that ended
+        more than KEEP_DONE_SECONDS ago (a browser tab that was closed never asks for them again).
+        The caller holds the lock."""
+        now = time.perf_counter()
+        done = [j for j in self._jobs.values() if j.state in DONE]
+        stale = {j.id for j in done if j.ended is not None and now - j.ended > KEEP_DONE_SECONDS}
+        mine = sorted((j for j in done if j.session == session), key=lambda j: j.submitted)
+        stale |= {j.id for j in mine[: max(0, len(mine) - KEEP_DONE_PER_SESSION)]}
+        for job_id in stale:
+            self._jobs.pop(job_id, None)
+            self._threads.pop(job_id, None)

@@ -9,6 +9,7 @@ import time
 import pytest
 import torch
 
+from app import jobs as jobs_module
 from app import training
 from app.jobs import JobManager, JobSpec, default_max_jobs
 from app.training import train_job
@@ -184,6 +185,23 @@ def test_a_failing_job_reports_its_message_and_frees_its_slot():
     s = mgr.snapshot("s", a)
     assert s.state == "failed" and "UNROLLED_DATA_DIR" in s.message
     assert mgr.counts()["running"] == 0
+
+
+def test_finished_jobs_are_forgotten_per_session_cap_and_after_a_while(monkeypatch):
+    mgr = JobManager(max_jobs=1, target=lambda job: job.set(state="finished"), set_threads=False, warm_up=False)
+    monkeypatch.setattr(jobs_module, "KEEP_DONE_PER_SESSION", 2)
+    ids = [mgr.submit("s", letters_spec()) for _ in range(3)]
+    for job_id in ids:
+        assert mgr.wait(job_id, 5)
+    other = mgr.submit("t", letters_spec())
+    assert mgr.wait(other, 5)
+    mgr.submit("s", letters_spec())  # pruning happens on submit: the oldest finished job of "s" goes
+    assert mgr.snapshot("s", ids[0]) is None and mgr.snapshot("s", ids[1]) is not None
+    assert mgr.snapshot("t", other) is not None
+
+    monkeypatch.setattr(jobs_module, "KEEP_DONE_SECONDS", 0.0)
+    mgr.submit("s", letters_spec())
+    assert mgr.snapshot("t", other) is None  # another session's stale job is gone too
 
 
 @pytest.mark.parametrize("raw, expected", [("3", 3), ("0", None), ("lots", None), ("", None)])
