@@ -64,12 +64,18 @@ def _outcome(s: Snapshot) -> None:
             nav.link("pages/runs.py", "All saved runs", ":material/folder_open:")
 
 
-def curves(s: Snapshot) -> None:
-    """Loss, then accuracy (or MSE), with the how-to-read caption."""
-    for key in ("loss", s.metric):
-        fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
+def curves(s: Snapshot | None) -> None:
+    """Loss, then accuracy (or MSE), with the how-to-read caption; empty axes until the first batch, drawn
+    under the same keys so the charts update in place instead of jumping in."""
+    metric = s.metric if s is not None else charts_metric()
+    for key in ("loss", metric):
+        if s is None:
+            fig = charts.fig_curves([], [], key)
+        else:
+            fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
         st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
-    st.caption(charts.READ_CURVES)
+    if s is not None:
+        st.caption(charts.READ_CURVES)
 
 
 def charts_metric() -> str:
@@ -105,8 +111,7 @@ def _panel(polling: bool) -> None:
     if s is None:
         st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
         # Empty axes now: the browser loads the charting code while settings are chosen, not after the click.
-        for key in ("loss", "mse" if charts_metric() == "mse" else "accuracy"):
-            st.plotly_chart(charts.fig_curves([], [], key), key=f"curve_{key}", config={"displaylogo": False})
+        curves(None)
         return
     if s.state == "queued":
         c = manager.counts()
@@ -119,8 +124,7 @@ def _panel(polling: bool) -> None:
     if s.active and st.button("Stop" if s.state == "running" else "Cancel", icon=":material/stop_circle:",
                               key=f"stop_{s.id}", help="Ends training within a second; the partial run is saved."):
         manager.stop(session, s.id)
-    if s.batch_rows or s.epoch_rows:
-        curves(s)
+    curves(s)
 
 
 def job_panel() -> None:
