@@ -170,6 +170,7 @@ def test_sine_encode_accepts_numbers_in_many_forms():
     [
         ([], "at least 2"),
         ([0.3], "at least 2"),
+        (0.3, "at least 2"),
         ("", "at least 2"),
         ([0.0, float("nan"), 1.0], r"steps \[1\]"),
         ([0.0, float("inf")], "finite"),

@@ -151,9 +151,9 @@ class SineTask(Task):
             task={"data": "notes"},
         ),
         "default": Preset(
-            "GRU(32), Adam lr 1e-2, batch 32, 8 epochs: about 5× lower error than 'seed' in similar time.",
-            model={"cell": "gru", "hidden_size": 32, "num_layers": 1, "init": "keras"},
-            train={"optimizer": "adam", "lr": 1e-2, "epochs": 8, "batch_size": 32},
+            "LSTM(32), Adam lr 1e-2, batch 32, 6 epochs: about 3× lower error than 'seed' in less time.",
+            model={"cell": "lstm", "hidden_size": 32, "num_layers": 1, "init": "keras"},
+            train={"optimizer": "adam", "lr": 1e-2, "epochs": 6, "batch_size": 32},
         ),
     }
     default_preset = "seed"
@@ -216,7 +216,9 @@ class SineTask(Task):
             values = torch.as_tensor(user_input, dtype=torch.float64)
         except (TypeError, ValueError, RuntimeError):
             raise ValueError("give the curve as a list of numbers, e.g. [0, 0.5, 0.87, 1]") from None
-        if values.dim() > 1 and sum(s > 1 for s in values.shape) <= 1:
+        if values.dim() == 0:
+            values = values.reshape(1)  # a lone number: reported below as too short
+        elif values.dim() > 1 and sum(s > 1 for s in values.shape) <= 1:
             values = values.reshape(-1)  # [1, seq, 1] or [seq, 1] → [seq]
         if values.dim() != 1:
             raise ValueError(f"give one curve (a flat list of numbers), not an array of shape {list(values.shape)}")
