@@ -121,6 +121,7 @@ class Job:
         self.session = session
         self.spec = spec
         self.stop_event = threading.Event()
+        self.progressed = threading.Event()  # set at the first curve point or when the job ends
         self._lock = threading.Lock()
         self._state = "queued"
         self._phase = "waiting for a free slot"
@@ -146,6 +147,7 @@ class Job:
                     self._started = time.perf_counter()
                 if state in DONE:
                     self._ended = time.perf_counter()
+                    self.progressed.set()
             if phase is not None:
                 self._phase = phase
             if message is not None:
@@ -169,6 +171,7 @@ class Job:
                                          "loss": info["loss"], self._metric: value})
                 self._epoch, self._batch, self._batches = info["epoch"], info["batch"], info["batches"]
                 self._tokens_per_s = float(info["tokens_per_s"])
+                self.progressed.set()
             elif event == "epoch_end":
                 self._epoch_rows.append({"epoch": info["epoch"], **info["metrics"]})
                 self._phase = "training"
@@ -297,6 +300,16 @@ class JobManager:
             return True
         thread.join(timeout)
         return not thread.is_alive()
+
+    def wait_for_progress(self, job_id: str, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds until the job has a curve point or has ended; True when it has.
+
+        Lets the page that just pressed Train draw the first point in the same run instead of a poll later.
+        """
+        job = self._jobs.get(job_id)
+        if job is None:
+            return False
+        return job.progressed.wait(timeout)
 
     def counts(self) -> dict[str, int]:
         """Jobs running and queued across all sessions (no details of other sessions)."""

@@ -13,6 +13,7 @@ from . import charts, nav, state
 from .jobs import JobManager, JobSpec, Snapshot
 
 POLL_SECONDS = 0.5
+FIRST_POINT_WAIT = 0.4  # after Train, wait this long at most for the first batch so the first draw has a point
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_circle:",
                "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
                "diverged": ":material/warning:", "failed": ":material/error:", "cancelled": ":material/cancel:"}
@@ -28,8 +29,10 @@ def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfi
     """Queue a training job for this session and make it the one the page shows."""
     spec = JobSpec(task=task.name, model_cfg=model_cfg, train_cfg=train_cfg, preset=preset,
                    task_options=dict(task.options))
-    job_id = job_manager().submit(state.session_id(), spec)
+    manager = job_manager()
+    job_id = manager.submit(state.session_id(), spec)
     st.session_state[state.CURRENT_JOB] = job_id
+    manager.wait_for_progress(job_id, FIRST_POINT_WAIT)
     return job_id
 
 

@@ -125,6 +125,25 @@ def test_a_diverged_run_is_saved_as_diverged_with_the_history_message(tmp_path, 
     assert run.status == "diverged" and run.config["message"] == snap.message
 
 
+def test_wait_for_progress_returns_at_the_first_curve_point(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    gate = Gate()
+    mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
+    idle = mgr.submit("s", letters_spec())
+    start = time.perf_counter()
+    assert mgr.wait_for_progress(idle, 0.2) is False  # no point yet: it gives up after the timeout
+    assert 0.15 < time.perf_counter() - start < 1.0
+    gate.release.set()
+    assert mgr.wait_for_progress(idle, 5) is True  # ending counts as progress
+
+    real = JobManager(max_jobs=1, target=train_job, set_threads=False, warm_up=False)
+    job = real.submit("s", letters_spec(epochs=10000))
+    assert real.wait_for_progress(job, 30)
+    assert len(real.snapshot("s", job).batch_rows) >= 1
+    real.stop("s", job)
+    assert real.wait(job, 5)
+
+
 def test_snapshots_are_consistent_while_the_worker_writes():
     batches_per_epoch = 7
 
