@@ -265,6 +265,9 @@ def test_encode_decode_typed_reviews(synth):
     again.restore(state)
     again.configs("seed")
     assert again.num_words == 30 and again.encode_text(paste).ids == long.ids
+    state["options"]["num_words"] = 40  # a tampered run: its ids would not fit the vocabulary
+    with pytest.raises(ValueError, match="num_words"):
+        get_task("imdb").restore(state)
 
 
 def test_presets_carry_the_source_settings():

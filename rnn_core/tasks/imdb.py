@@ -221,6 +221,9 @@ class ImdbTask(Task):
         super().restore(state)
         self.options = _check_options({k: v for k, v in self.options.items() if k in DEFAULT_OPTIONS})
         self._explicit |= set(state.get("options", {}))
+        if self.vocab and self.vocab_obj().num_words != self.num_words:  # ids would overrun the embedding
+            raise ValueError(f"the saved vocabulary keeps {self.vocab_obj().num_words} ids but the saved options say "
+                             f"num_words={self.num_words}")
 
     # ---- a person's input ---------------------------------------------------------------------------
     def vocab_obj(self) -> Vocab:
