@@ -17,6 +17,7 @@ from .tasks.base import SeqData, Task
 
 PROBE_X = "probe/x"
 PROBE_LENGTHS = "probe/lengths"
+PROBE_Y = "probe/y"
 _EPOCH_KEY = re.compile(r"^epoch(\d+)/(.+)$")
 
 
@@ -54,6 +55,7 @@ class ProbeRecorder:
         self.splits = splits
         self.x: Tensor | None = None  # [1, seq] ids or [1, seq, features]
         self.lengths: Tensor | None = None  # [1]
+        self.y: Tensor | None = None  # the probe's target: [1] label, [1, seq] tags or [1, seq, out] values
         self.labels: list[str] = []
         self.records: dict[int, dict[str, Tensor]] = {}  # epoch -> activation name -> [1, seq, units]
         self._model = None
@@ -85,6 +87,7 @@ class ProbeRecorder:
         n = int(one.lengths[0])
         self.x = one.x[:, :n].detach().cpu().clone()  # [1, seq] or [1, seq, features]
         self.lengths = one.lengths.detach().cpu().clone().long()  # [1]
+        self.y = one.y[:, :n].detach().cpu().clone() if one.y.dim() >= 2 else one.y.detach().cpu().clone()
         self.labels = list(self.task.step_labels(one, 0))
 
     @torch.no_grad()
@@ -108,11 +111,11 @@ class ProbeRecorder:
         return sorted(self.records)
 
     def tensors(self) -> dict[str, Tensor]:
-        """Everything recorded, flat for safetensors: ``probe/x``, ``probe/lengths`` and
-        ``epoch{k}/<activation name>`` for every recorded epoch k."""
+        """Everything recorded, flat for safetensors: ``probe/x``, ``probe/lengths``, ``probe/y`` (the
+        target) and ``epoch{k}/<activation name>`` for every recorded epoch k."""
         if self.x is None:
             return {}
-        out = {PROBE_X: self.x.contiguous(), PROBE_LENGTHS: self.lengths.contiguous()}
+        out = {PROBE_X: self.x.contiguous(), PROBE_LENGTHS: self.lengths.contiguous(), PROBE_Y: self.y.contiguous()}
         for epoch in self.epochs:
             for name, t in self.records[epoch].items():
                 out[f"epoch{epoch}/{name}"] = t.contiguous()
@@ -143,6 +146,11 @@ def probe_cache(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
         have = probe_epochs(probe)
         raise ValueError(f"the probe holds no epoch {epoch}; recorded epochs: {have or 'none'}")
     return out
+
+
+def probe_target(probe: Mapping[str, Tensor]) -> Tensor | None:
+    """The probe example's target as saved (None for probes saved without one)."""
+    return probe[PROBE_Y] if PROBE_Y in probe.keys() else None
 
 
 def probe_input(probe: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:

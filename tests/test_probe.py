@@ -4,7 +4,16 @@ import pytest
 import torch
 
 from rnn_core.model import build_model
-from rnn_core.probe import PROBE_LENGTHS, PROBE_X, ProbeRecorder, probe_cache, probe_epochs, probe_input
+from rnn_core.probe import (
+    PROBE_LENGTHS,
+    PROBE_X,
+    PROBE_Y,
+    ProbeRecorder,
+    probe_cache,
+    probe_epochs,
+    probe_input,
+    probe_target,
+)
 from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
@@ -36,6 +45,7 @@ def test_records_once_per_epoch_and_values_change():
     t = rec.tensors()
     assert torch.equal(t[PROBE_X], task.load().val.x[:1])
     assert t[PROBE_LENGTHS].tolist() == [1]
+    assert t[PROBE_Y].tolist() == [1]  # a → b
     assert "epoch0/hook_input" not in t  # the probe input itself is stored once, as probe/x
     for k in rec.epochs:
         assert t[f"epoch{k}/layers.0.fwd.hook_h"].shape == (1, 1, 3)
@@ -50,7 +60,7 @@ def test_records_once_per_epoch_and_values_change():
 def test_given_example_every_k_and_names():
     task = get_task("sine")
     splits = task.load(limit=64)
-    mcfg, tcfg = task.configs("default", epochs=5, limit=64, hidden_size=8)
+    mcfg, tcfg = task.configs("default", epochs=5, limit=64, hidden_size=8, cell="gru")
     model = build_model(mcfg, seed=1)
     example = splits.val.subset([3])
     rec = ProbeRecorder(task, example, names=["layers.0.fwd.hook_z", "hook_logits"], every=2, dtype=torch.float16)
@@ -58,6 +68,7 @@ def test_given_example_every_k_and_names():
     assert rec.epochs == [0, 2, 4, 5]  # every 2nd epoch, and the last one at fit_end
     t = rec.tensors()
     assert torch.equal(t[PROBE_X], example.x)
+    assert torch.equal(t[PROBE_Y], example.y)  # the cosine to predict, [1, 60, 1]
     assert {k.split("/", 1)[1] for k in t if k.startswith("epoch2/")} == {"layers.0.fwd.hook_z", "hook_logits"}
     assert t["epoch4/layers.0.fwd.hook_z"].dtype == torch.float16
     assert t["epoch4/layers.0.fwd.hook_z"].shape == (1, 60, 8)
@@ -74,6 +85,7 @@ def test_saved_probe_reads_back(tmp_path):
     assert run.probe_meta["labels"] == ["a"]
     x, lengths = probe_input(run.probe)
     assert torch.equal(x, rec.x) and lengths.tolist() == [1]
+    assert probe_target(run.probe).tolist() == [1]
     cache = probe_cache(run.probe, 2)
     torch.testing.assert_close(cache["layers.0.fwd.hook_h"], rec.records[2]["layers.0.fwd.hook_h"])
     with pytest.raises(ValueError, match="no epoch 9"):
