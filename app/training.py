@@ -15,7 +15,7 @@ from rnn_core.runs import save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
 
-from .jobs import Job
+from .job import Job
 
 MAX_PROBE_EPOCHS = 100  # probe snapshots kept per run; long runs record every k-th epoch
 

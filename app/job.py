@@ -1,0 +1,180 @@
+"""One training job's state: what to train (JobSpec), the live progress and curve rows its worker thread
+writes (Job, behind a lock), and the consistent copy a page reads (Snapshot). Used by app/jobs.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.tasks import task_class
+
+ACTIVE = ("queued", "running")
+DONE = ("finished", "stopped", "diverged", "failed", "cancelled")
+
+
+def _metric_of(task_name: str) -> str:
+    """"mse" for regression tasks, else "accuracy" (known before the task's data is loaded)."""
+    try:
+        return "mse" if task_class(task_name).kind == "regress" else "accuracy"
+    except (ValueError, ImportError):
+        return "accuracy"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to train: a task (with options), the preset it came from, and the two configs."""
+
+    task: str
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    preset: str | None = None
+    task_options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # run name; None lets rnn_core.runs choose one
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's state at one moment (taken under the job's lock).
+
+    ``batch_rows`` are ``{step, epoch, batch, loss, <metric>}``; ``epoch_rows`` are
+    ``{epoch, train_loss, train_<metric>, val_loss, val_<metric>}``; ``metric`` is "accuracy" or "mse".
+    """
+
+    id: str
+    session: str
+    spec: JobSpec
+    state: str  # queued | running | finished | stopped | diverged | failed | cancelled
+    place: int  # 1-based place in the queue while queued, else 0
+    phase: str  # what a running job is doing now ("loading data", "training", "saving")
+    metric: str
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    tokens_per_s: float
+    elapsed: float  # seconds since training started
+    batch_rows: tuple[dict[str, Any], ...]
+    epoch_rows: tuple[dict[str, Any], ...]
+    message: str | None
+    run_path: Path | None
+    submitted: float
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * self.batches
+        if total <= 0:
+            return 0.0
+        return min(1.0, max(0.0, ((self.epoch - 1) * self.batches + self.batch) / total))
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Time left at the pace so far (None until a batch is done)."""
+        f = self.fraction
+        if f <= 0 or self.state != "running":
+            return None
+        return self.elapsed * (1 - f) / f
+
+    @property
+    def run_name(self) -> str | None:
+        return self.run_path.name if self.run_path else None
+
+
+class Job:
+    """One training job. The worker thread writes through ``on_event`` / ``set``; readers call ``snapshot``."""
+
+    def __init__(self, session: str, spec: JobSpec):
+        self.id = uuid.uuid4().hex[:12]
+        self.session = session
+        self.spec = spec
+        self.stop_event = threading.Event()
+        self.progressed = threading.Event()  # set at the first curve point or when the job ends
+        self._lock = threading.Lock()
+        self._state = "queued"
+        self._phase = "waiting for a free slot"
+        self._metric = _metric_of(spec.task)
+        self._epoch = self._batch = self._batches = 0
+        self._epochs = spec.train_cfg.epochs
+        self._tokens_per_s = 0.0
+        self._started: float | None = None
+        self._ended: float | None = None
+        self._batch_rows: list[dict[str, Any]] = []
+        self._epoch_rows: list[dict[str, Any]] = []
+        self._message: str | None = None
+        self._run_path: Path | None = None
+        self.submitted = time.time()
+
+    # -- written by the worker ------------------------------------------------------------------
+    def set(self, *, state: str | None = None, phase: str | None = None, message: str | None = None,
+            run_path: Path | str | None = None, metric: str | None = None) -> None:
+        with self._lock:
+            if state is not None:
+                self._state = state
+                if state == "running" and self._started is None:
+                    self._started = time.perf_counter()
+                if state in DONE:
+                    self._ended = time.perf_counter()
+                    self.progressed.set()
+            if phase is not None:
+                self._phase = phase
+            if message is not None:
+                self._message = message
+            if run_path is not None:
+                self._run_path = Path(run_path)
+            if metric is not None:
+                self._metric = metric
+
+    def on_event(self, event: str, info: dict[str, Any]) -> None:
+        """A ``fit`` callback: record progress and curve points (cheap; runs on the worker thread)."""
+        with self._lock:
+            if event == "fit_start":
+                self._epochs, self._batches = int(info["epochs"]), int(info["batches_per_epoch"])
+                self._metric = "mse" if getattr(info["task"], "kind", "") == "regress" else "accuracy"
+                self._phase = "training"
+                self._started = time.perf_counter()
+            elif event == "batch_end":
+                value = info.get("mse") if self._metric == "mse" else info.get("accuracy")
+                self._batch_rows.append({"step": info["step"], "epoch": info["epoch"], "batch": info["batch"],
+                                         "loss": info["loss"], self._metric: value})
+                self._epoch, self._batch, self._batches = info["epoch"], info["batch"], info["batches"]
+                self._tokens_per_s = float(info["tokens_per_s"])
+                self.progressed.set()
+            elif event == "epoch_end":
+                self._epoch_rows.append({"epoch": info["epoch"], **info["metrics"]})
+                self._phase = "training"
+            elif event == "fit_end":
+                self._phase = "saving"
+
+    # -- read by pages ----------------------------------------------------------------------------
+    def snapshot(self, place: int = 0) -> Snapshot:
+        with self._lock:
+            end = self._ended if self._ended is not None else time.perf_counter()
+            return Snapshot(
+                id=self.id, session=self.session, spec=self.spec, state=self._state, place=place,
+                phase=self._phase, metric=self._metric, epoch=max(self._epoch, 1 if self._batch else 0),
+                epochs=self._epochs, batch=self._batch, batches=self._batches, tokens_per_s=self._tokens_per_s,
+                elapsed=(end - self._started) if self._started is not None else 0.0,
+                # Rows are never changed after they are appended, so copying the lists is enough.
+                batch_rows=tuple(self._batch_rows), epoch_rows=tuple(self._epoch_rows),
+                message=self._message, run_path=self._run_path, submitted=self.submitted,
+            )
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._state
+
+    @property
+    def ended(self) -> float | None:
+        """``time.perf_counter()`` when the job reached a final state (None while it is active)."""
+        with self._lock:
+            return self._ended
