@@ -108,10 +108,16 @@ def metric_name(task: Task) -> str:
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, task: Task, data: SeqData, batch_size: int = 256, device: str | torch.device | None = None
-) -> dict[str, float]:
+    model: nn.Module,
+    task: Task,
+    data: SeqData,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    stop_event: threading.Event | None = None,
+) -> dict[str, float] | None:
     """Loss and metric over a whole split (eval mode, length-sorted batches). Keys: loss,
-    accuracy or mse, n, seconds, tokens_per_s."""
+    accuracy or mse, n, seconds, tokens_per_s. Returns None when ``stop_event`` is set part-way
+    (a large validation split must not hold up a Stop)."""
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     was = model.training
     model.eval()
@@ -120,6 +126,8 @@ def evaluate(
     tokens = 0
     try:
         for idx in batch_indices(data.lengths, batch_size, shuffle=False, bucket=True, generator=None):
+            if stop_event is not None and stop_event.is_set():
+                return None
             x, y, lengths = make_batch(data, idx, dev)
             out = model(x, lengths)
             loss, s, c, tok = loss_and_stats(task.kind, out, y, lengths, task.warmup)
@@ -301,10 +309,19 @@ def fit(
         if seen:
             row = {"epoch": epoch, "train_loss": loss_sum / seen, f"train_{hist.metric}": m_sum / max(m_count, 1)}
             # A stop or divergence skips validation so the run ends within a batch.
-            if not (hist.stopped or hist.diverged):
-                ev = evaluate(model, task, val, device=device)
+            ev = (
+                None
+                if hist.stopped or hist.diverged
+                else evaluate(model, task, val, device=device, stop_event=stop_event)
+            )
+            if ev is not None:
                 row.update({"val_loss": ev["loss"], f"val_{hist.metric}": ev[hist.metric]})
             else:
+                if not (hist.stopped or hist.diverged):
+                    hist.stopped = True
+                    hist.message = (
+                        f"Stopped by request while validating epoch {epoch}; the model trained so far is kept."
+                    )
                 row.update({"val_loss": None, f"val_{hist.metric}": None, "partial": True})
             row.update({"seconds": ep_seconds, "tokens_per_s": ep_tokens / max(ep_seconds, 1e-9)})
             hist.epochs.append(row)

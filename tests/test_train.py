@@ -153,3 +153,24 @@ def test_regression_metric_skips_warmup():
     ev = evaluate(model, task, splits.val)
     assert set(ev) == {"loss", "mse", "n", "seconds", "tokens_per_s"}
     assert ev["mse"] != pytest.approx(ev["loss"])  # warm-up steps are left out of the metric only
+
+
+def test_stop_during_validation_ends_without_finishing_it():
+    task = ContainsThree()
+    data = task.load()
+    big_val = SeqData(data.train.x.repeat(4, 1), data.train.y.repeat(4), data.train.lengths.repeat(4))  # 5 eval batches
+    model = build_model(MCFG, seed=0)
+    stop = threading.Event()
+    evals = []
+
+    def on_eval_batch(module, _inputs, _out):
+        if not module.training:
+            evals.append(1)
+            stop.set()  # pressed while the first validation batch runs
+
+    model.register_forward_hook(on_eval_batch)
+    hist = fit(
+        model, task, TrainConfig(epochs=3, batch_size=32, lr=0.01), stop_event=stop, splits=Splits(data.train, big_val)
+    )
+    assert hist.stopped and "validating epoch 1" in hist.message
+    assert len(evals) == 1 and len(hist.epochs) == 1 and hist.epochs[0]["val_loss"] is None
