@@ -295,7 +295,8 @@ def test_config_missing_keys_or_absurd_sizes(saved, monkeypatch):
 
     monkeypatch.setattr(runs_mod, "build_model", must_not_build)
     (path / "config.json").write_text(good)
-    edit_config(path, model={"vocab_size": 10**9})
+    # Within every per-field bound of ModelConfig.validate, yet 20 billion parameters in all.
+    edit_config(path, model={"vocab_size": 5_000_000, "embed_dim": 4096})
     expect_damaged(path, "config.json", "parameters")
 
 
