@@ -1,0 +1,114 @@
+"""Inside: one run's network unrolled over an input — hidden state, cell state and every gate per step,
+animated in the browser — and, from the training probe, how those heatmaps changed as it learned."""
+
+import streamlit as st
+
+from app import inside_io as io
+from app import state
+from app.inside_data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
+from app.sentiment import INSIDE_INPUT
+from app.unrolled import CAPTION, HOW_TO_READ, fig_unrolled
+from rnn_core.probe import probe_epochs
+from rnn_core.runs import list_runs
+
+ORDER_NAMES = {"index": "by index", "cluster": "similar units together", "peak": "by when they peak",
+               "pc": "by leading component"}
+
+st.title("Inside")
+st.write(
+    "Pick a trained run and an input, and see the network unrolled over it: time runs left to right, and for "
+    "every step the hidden state, the cell state (LSTM) and each gate, one row per unit. Press Play to walk "
+    "through the steps — the equations of one unit are worked out with that step's numbers — and, below, watch "
+    "how the same heatmaps changed while the network learned."
+)
+
+runs = [r for r in list_runs() if r.get("status") != "damaged"]
+if not runs:
+    st.info("No trained runs yet. Train one on the Train page (the letters task takes seconds), or run "
+            "`python -m rnn_core train --task letters`, then come back here.", icon=":material/model_training:")
+    st.stop()
+
+names = [r["name"] for r in runs]
+wanted = st.query_params.get("run") or state.current_run()
+run_row = runs[names.index(wanted)] if wanted in names else runs[0]
+labels = {r["name"]: f"{r['name']} — {r['task']}, {r['cell']}, {r['status']}"
+          + (" (bundled)" if r["pretrained"] else "") for r in runs}
+name = st.selectbox("Run", names, index=names.index(run_row["name"]), key="inside.run", format_func=labels.get)
+state.set_current_run(name)
+try:
+    run = io.get_run(next(r["path"] for r in runs if r["name"] == name))
+except ValueError as e:
+    st.error(f"This run can't be opened: {e}")
+    st.stop()
+m = run.model_cfg
+st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_size} units × {m.num_layers} layer(s)"
+           + (", bidirectional" if m.bidirectional else "") + f" · {len(run.metrics)} epochs trained")
+
+# ------------------------------------------------------------------------------------------- input
+handed = st.session_state.get(INSIDE_INPUT) or {}
+handed = handed if handed.get("run_name") == name else {}
+source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key="inside.source",
+                  index=1 if handed else 0)
+try:
+    if source == "Validation example":
+        data = io.validation_split(run)
+        i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key="inside.example")
+        ex = io.replay_validation(run, data, int(i))
+    else:
+        default = handed.get("text") or io.EXAMPLE_INPUT.get(run.task.name, "")
+        text = st.text_area("Your input", default, key=f"inside.text.{run.task.name}",
+                            help=io.INPUT_HELP.get(run.task.name), height=80)
+        ex = io.replay_text(run, text)
+except ValueError as e:
+    st.error(str(e))
+    st.stop()
+
+# -------------------------------------------------------------------------------------------- view
+dirs_all = ("fwd", "bwd") if m.bidirectional else ("fwd",)
+cols = st.columns([1, 1.3, 2.6, 1.4, 1])
+layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key="inside.layer")
+dir_modes = {"both, side by side": dirs_all, "forward": ("fwd",), "backward": ("bwd",)}
+dir_choice = cols[1].selectbox("Direction", list(dir_modes), key="inside.dir", disabled=not m.bidirectional)
+dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
+qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
+                         format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
+order_by = cols[3].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
+unit = cols[4].number_input("Unit for equations", 0, m.hidden_size - 1, 0, key="inside.unit")
+speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
+
+
+def draw(ex, key: str) -> None:
+    """The unrolled figure for one replayed example, windowed when it would be too big, with captions."""
+    views = direction_views(ex.cache, layer, dirs, m.cell)
+    seq = len(ex.steps)
+    order = unit_order(views[dirs[0]]["h"], order_by)
+    length = max_window(m.hidden_size, len(qs), len(dirs))
+    start = 0
+    if seq > length:
+        start = st.slider("Window start (step)", 0, seq - length, 0, key=f"{key}.start")
+        st.caption(f"Showing steps {start}–{start + length - 1} of {seq}: the figure is cut to a {length}-step window "
+                   "so it stays light in the browser. Move the window, or show fewer quantities for a wider one.")
+    fig = fig_unrolled(views, ex.steps, m.cell, quantities=tuple(qs), order=order, unit=int(unit),
+                       window=window_bounds(seq, length, start), inputs=ex.inputs,
+                       input_names=list(run.task.vocab.get("alphabet", "")) or None,
+                       prediction=ex.prediction, frame_ms=speed,
+                       prediction_title="p(next)" if run.task.name == "letters" else None)
+    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
+                    width="content" if fig.layout.width else "stretch")
+    st.caption(CAPTION)
+    st.caption("  \n".join(HOW_TO_READ[q] for q in qs) + "  \n" + HOW_TO_READ["prediction." + run.task.kind])
+
+
+draw(ex, "inside.fig")
+
+# ------------------------------------------------------------------------------------ learning
+st.subheader("Watch the gates learn")
+epochs = probe_epochs(run.probe) if run.probe else []
+if not epochs:
+    st.info("This run has no training probe. Runs trained on the Train page record one: the first validation "
+            "example replayed after every epoch.", icon=":material/history:")
+else:
+    st.write("The same view for the first validation example, as the network saw it after each epoch of "
+             "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
+    epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
+    draw(io.replay_probe(run, int(epoch)), "inside.learn")

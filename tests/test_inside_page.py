@@ -1,0 +1,137 @@
+"""The Inside page through Streamlit's AppTest: a clear message with no runs at all; with a saved letters run
+the unrolled figure (heatmaps from the replay, one frame per step) and the epoch replay of the training probe;
+typed input replays through task.encode, bad input gives the task's message; long input is windowed and the
+figure Streamlit sends stays under 2 MB."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from rnn_core.model import build_model
+from rnn_core.probe import ProbeRecorder
+from rnn_core.runs import save_run
+from rnn_core.tasks import get_task
+from rnn_core.train import fit
+
+REPO = Path(__file__).resolve().parents[1]
+APP, PAGE = str(REPO / "streamlit_app.py"), "pages/inside.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_threads():
+    """The app's job manager sets torch's (process-global) thread count; give other tests theirs back."""
+    threads = torch.get_num_threads()
+    yield
+    from app.live import job_manager
+
+    job_manager().shutdown()
+    torch.set_num_threads(threads)
+
+
+def train_and_save(root: Path, name: str, preset: str, options=None, **overrides) -> Path:
+    task = get_task("letters", **(options or {}))
+    mcfg, tcfg = task.configs(preset, **overrides)
+    model = build_model(mcfg, seed=tcfg.seed)
+    rec = ProbeRecorder(task)
+    hist = fit(model, task, tcfg, callbacks=[rec])
+    return save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, probe=rec.for_save())
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A letters 4-in run (SimpleRNN(3), 30 epochs, probe recorded) and a 128-unit LSTM for long input."""
+    root = tmp_path_factory.mktemp("inside-runs")
+    train_and_save(root, "letters-4in-rnn", "seed-4in", {"variant": "4in"}, epochs=30)
+    train_and_save(root, "letters-lstm128", "default", cell="lstm", hidden_size=128, epochs=1)
+    return root
+
+
+def page(runs_root: Path, monkeypatch, **query: str) -> AppTest:
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(runs_root))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page(PAGE)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def array(a) -> np.ndarray:
+    """A plotly JSON array: a list, or the typed-array form {"dtype", "bdata", "shape"}."""
+    if isinstance(a, dict):
+        out = np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"])
+        return out.reshape([int(s) for s in str(a["shape"]).split(",")]) if "shape" in a else out
+    return np.asarray(a)
+
+
+def heatmap(spec: dict, name: str) -> dict:
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
+    empty = tmp_path / "pretrained"
+    empty.mkdir()
+    monkeypatch.setattr("rnn_core.runs.pretrained_dir", lambda: empty)
+    at = page(tmp_path / "runs", monkeypatch)
+    assert any("No trained runs yet" in i.value and "Train" in i.value for i in at.info)
+    assert not at.get("plotly_chart") and not at.error
+
+
+def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
+    at = page(saved, monkeypatch, run="letters-4in-rnn")
+    assert at.title[0].value == "Inside"
+    main, learn = specs(at)
+    assert {t["name"] for t in main["data"] if t.get("name", "").startswith("fwd ")} == {"fwd h", "fwd pre"}
+    assert array(heatmap(main, "fwd h")["z"]).shape == (3, 4)  # [units, steps] of abcd
+    assert len(main["frames"]) == 4 and len(main["layout"]["sliders"][0]["steps"]) == 4
+    assert "tanh(pre)" in main["layout"]["sliders"][0]["steps"][2]["label"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "How to read this" in captions and "Hidden state h" in captions and "Pre-activation" in captions
+    # The probe's last epoch is what the trained network does on the same example.
+    np.testing.assert_allclose(array(heatmap(learn, "fwd h")["z"]), array(heatmap(main, "fwd h")["z"]), atol=1e-6)
+    epoch = at.select_slider(key="inside.epoch")
+    assert epoch.value == 30 and epoch.options[0] == "0"
+    epoch.set_value(0).run()
+    assert not at.exception, at.exception
+    untrained = array(heatmap(specs(at)[1], "fwd h")["z"])
+    assert np.abs(untrained - array(heatmap(main, "fwd h")["z"])).max() > 1e-2  # learning moved the state
+
+
+def test_typed_input_and_bad_input(saved, monkeypatch):
+    at = page(saved, monkeypatch, run="letters-4in-rnn")
+    at.radio(key="inside.source").set_value("Your own input").run()
+    at.text_area(key="inside.text.letters").set_value("abcdeab").run()
+    assert not at.exception, at.exception
+    main = specs(at)[0]
+    assert len(main["frames"]) == 7
+    assert "abcdeab" == "".join(s["label"].split("input <b>")[1][0] for s in main["layout"]["sliders"][0]["steps"])
+    at.text_area(key="inside.text.letters").set_value("xyz").run()
+    assert not at.exception and any("not" in e.value and "a, b, c, d, e" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
+
+
+def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figure):
+    at = page(saved, monkeypatch, run="letters-lstm128")
+    at.radio(key="inside.source").set_value("Your own input").run()
+    at.text_area(key="inside.text.letters").set_value("abcde" * 100).run()  # 500 steps, 128 units, 6 quantities
+    assert not at.exception, at.exception
+    assert any("Showing steps 0–" in c.value and "of 500" in c.value for c in at.caption)
+    sent = at.get("plotly_chart")[0].proto.spec
+    record_figure("inside_page_spec_bytes_500x128_lstm", len(sent))
+    assert len(sent) < 2_000_000
+    main = json.loads(sent)
+    assert 100 < len(main["frames"]) < 500
+    at.slider(key="inside.fig.start").set_value(200).run()
+    assert not at.exception, at.exception
+    assert array(heatmap(specs(at)[0], "fwd c")["x"])[0] == 200
