@@ -29,11 +29,22 @@ if not runs:
     st.stop()
 
 names = [r["name"] for r in runs]
-wanted = st.query_params.get("run") or state.current_run()
-run_row = runs[names.index(wanted)] if wanted in names else runs[0]
 labels = {r["name"]: f"{r['name']} — {r['task']}, {r['cell']}, {r['status']}"
           + (" (bundled)" if r["pretrained"] else "") for r in runs}
-name = st.selectbox("Run", names, index=names.index(run_row["name"]), key="inside.run", format_func=labels.get)
+# A run arrives by link (?run=), from the Sentiment page (with the review to replay), or as the session's last.
+handed = st.session_state.pop(INSIDE_INPUT, None) or {}
+linked = st.query_params.get("run")
+if handed.get("run_name") in names:
+    st.session_state["inside.run"] = handed["run_name"]
+    if handed.get("text"):
+        st.session_state["inside.source"] = "Your own input"
+        st.session_state[f"inside.text.{handed.get('task', 'imdb')}"] = handed["text"]
+elif linked in names and linked != st.session_state.get("inside.linked"):
+    st.session_state["inside.run"] = linked
+if st.session_state.get("inside.run") not in names:
+    st.session_state["inside.run"] = state.current_run() if state.current_run() in names else names[0]
+name = st.selectbox("Run", names, key="inside.run", format_func=labels.get)
+st.query_params["run"] = st.session_state["inside.linked"] = name
 state.set_current_run(name)
 try:
     run = io.get_run(next(r["path"] for r in runs if r["name"] == name))
@@ -45,19 +56,16 @@ st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_siz
            + (", bidirectional" if m.bidirectional else "") + f" · {len(run.metrics)} epochs trained")
 
 # ------------------------------------------------------------------------------------------- input
-handed = st.session_state.get(INSIDE_INPUT) or {}
-handed = handed if handed.get("run_name") == name else {}
-source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key="inside.source",
-                  index=1 if handed else 0)
+source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key="inside.source")
 try:
     if source == "Validation example":
         data = io.validation_split(run)
-        i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key="inside.example")
+        i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
         ex = io.replay_validation(run, data, int(i))
     else:
-        default = handed.get("text") or io.EXAMPLE_INPUT.get(run.task.name, "")
-        text = st.text_area("Your input", default, key=f"inside.text.{run.task.name}",
-                            help=io.INPUT_HELP.get(run.task.name), height=80)
+        text_key = f"inside.text.{run.task.name}"
+        st.session_state.setdefault(text_key, io.EXAMPLE_INPUT.get(run.task.name, ""))
+        text = st.text_area("Your input", key=text_key, help=io.INPUT_HELP.get(run.task.name), height=80)
         ex = io.replay_text(run, text)
 except ValueError as e:
     st.error(str(e))
@@ -66,14 +74,14 @@ except ValueError as e:
 # -------------------------------------------------------------------------------------------- view
 dirs_all = ("fwd", "bwd") if m.bidirectional else ("fwd",)
 cols = st.columns([1, 1.3, 2.6, 1.4, 1])
-layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key="inside.layer")
+layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key=f"inside.layer.{name}")
 dir_modes = {"both, side by side": dirs_all, "forward": ("fwd",), "backward": ("bwd",)}
 dir_choice = cols[1].selectbox("Direction", list(dir_modes), key="inside.dir", disabled=not m.bidirectional)
 dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
 qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
                          format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
 order_by = cols[3].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
-unit = cols[4].number_input("Unit for equations", 0, m.hidden_size - 1, 0, key="inside.unit")
+unit = cols[4].number_input("Unit for equations", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}")
 speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 

@@ -121,9 +121,21 @@ def test_typed_input_and_bad_input(saved, monkeypatch):
     assert not at.get("plotly_chart")
 
 
+def test_review_handed_over_from_another_page_is_replayed(saved, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(saved))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.session_state["inside_input"] = {"run_name": "letters-4in-rnn", "task": "letters", "text": "edcba"}
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="inside.run").value == "letters-4in-rnn"
+    assert at.radio(key="inside.source").value == "Your own input"
+    assert len(specs(at)[0]["frames"]) == 5 and at.query_params["run"] == "letters-4in-rnn"
+
+
 def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figure):
     at = page(saved, monkeypatch, run="letters-lstm128")
     at.radio(key="inside.source").set_value("Your own input").run()
+    assert at.text_area(key="inside.text.letters").value == "abcdabcd"  # the example to start from
     at.text_area(key="inside.text.letters").set_value("abcde" * 100).run()  # 500 steps, 128 units, 6 quantities
     assert not at.exception, at.exception
     assert any("Showing steps 0–" in c.value and "of 500" in c.value for c in at.caption)
