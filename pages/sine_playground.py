@@ -1,0 +1,87 @@
+"""Sine playground: draw a curve (or pick a preset wave) and see what a sine → cosine model makes of it, step by
+step, with its hidden state and gates beneath."""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app import playground as P
+from app import stroke
+from app.unrolled import CAPTION
+from rnn_core.tasks.sine import FREQ_RANGE, make_wave
+
+W, H = 720, 240  # canvas pixels
+WAVES = {"sine": "Sine", "square": "Square", "sawtooth": "Sawtooth", "noisy_sine": "Noisy sine"}
+
+st.title("Sine playground")
+st.write(
+    "A network trained to read a sine wave one step at a time and answer, at every step, with the matching "
+    "cosine — the same wave a quarter period ahead. Draw any curve with the mouse, or pick a preset wave, and "
+    "see what it answers: on a sine it should trace the cosine; on a square wave or your own scribble you see "
+    "what it actually learned. Below, the hidden state (and for LSTM / GRU the gates) shows how it got there."
+)
+
+run = P.pick_run("sine", "sine_run", "No sine model yet. Train one on the Train page (task sine), or from a "
+                 "terminal: `python -m rnn_core train --task sine --preset default`.")
+n = int(run.task.options.get("window", 60))
+source = st.segmented_control("Input", ["Draw", "Preset wave"], default="Draw", key="sine_source")
+
+cosine = None
+if source == "Preset wave":
+    c1, c2, c3, c4, c5 = st.columns([1.2, 1, 1, 1, 1])
+    kind = c1.selectbox("Wave", list(WAVES), format_func=WAVES.get, key="sine_kind")
+    freq = c2.slider("Frequency", 0.5, 6.0, 2.0, 0.1, key="sine_freq",
+                     help=f"Cycles per 60 steps; the model was trained on {FREQ_RANGE[0]:g} to {FREQ_RANGE[1]:g}.")
+    phase = c3.slider("Phase (°)", 0, 360, 0, 15, key="sine_phase")
+    amp = c4.slider("Amplitude", 0.1, 2.0, 1.0, 0.1, key="sine_amp", help="The model was trained on amplitude 1.")
+    noise = c5.slider("Noise", 0.0, 0.5, 0.1, 0.05, key="sine_noise", disabled=kind != "noisy_sine",
+                      help="Standard deviation of the Gaussian noise added to the noisy sine.")
+    values, cosine = make_wave(kind, n, freq, np.radians(phase), amp, noise if kind == "noisy_sine" else None)
+    caption = f"{WAVES[kind].lower()} wave, {freq:g} cycles per 60 steps, phase {phase}°, amplitude {amp:g}"
+else:
+    left, right = st.columns([3, 1])
+    with right:
+        scale = st.radio("Vertical scale", ["fit", "canvas"], key="sine_scale",
+                         format_func={"fit": "Stretch to ±1", "canvas": "Canvas edges = ±1"}.get,
+                         help="Stretch: your lowest point becomes −1 and your highest +1, like the training "
+                              "sines. Canvas edges: the top edge is +1, the middle line 0, the bottom −1.")
+        st.caption("Draw from left to right. The undo and bin buttons above the canvas undo or clear it.")
+    with left:
+        drawn = st_canvas(stroke_width=3, stroke_color=P.PRED, background_image=P.canvas_grid(W, H, n),
+                          height=H, width=W, drawing_mode="freedraw", key="sine_canvas")
+    curve = stroke.curve_from_canvas(drawn.json_data, n, W, H, scale)
+    for note in curve.notices:
+        st.caption(f":material/info: {note}")
+    if not curve.ok:
+        st.info(curve.problem, icon=":material/gesture:")
+        st.stop()
+    values = curve.values
+    caption = f"your drawing, resampled to {n} steps"
+
+values = np.asarray(values, dtype=np.float64)
+x, steps = run.task.encode(values)
+tr = P.trace(run.model, x)
+pred = tr.logits[:, 0]  # [seq] the model's cosine at each step
+warm = run.task.warmup
+
+st.subheader("What the model answers")
+if cosine is not None:
+    st.caption(f"Input: {caption}. Error (mean squared, after step {warm}): "
+               f"**{P.sine_error(pred, cosine, warm):.4f}**")
+else:
+    st.caption(f"Input: {caption}. This input is not a sine, so there is no true cosine to compare with.")
+st.plotly_chart(P.fig_sine(values, pred, cosine, warmup=warm if cosine is not None else 0), key="sine_curves",
+                config={"displaylogo": False})
+st.caption(
+    "How to read this: grey is the input the model reads, red its answer at each step"
+    + (", dashed blue the true cosine; the bars below are the error at each step (answer − truth). The first "
+       f"{warm} steps (shaded) are hard for any model: it has not yet seen whether the wave is rising and how fast."
+       if cosine is not None else "; for a sine it would be the cosine, for other shapes it shows what the "
+       "network extrapolates.")
+)
+
+st.subheader("Inside the network")
+st.plotly_chart(P.fig_inside(tr, steps, x[0].numpy(), P.sine_prediction(pred, cosine),
+                             prediction_title="cosine"), key="sine_inside",
+                config={"displaylogo": False})
+st.caption(CAPTION)
