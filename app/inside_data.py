@@ -203,6 +203,8 @@ def prediction_text(pred: StepPrediction | None, t: int) -> str:
     k = int(pred.values[t].argmax())
     text = f"prediction: <b>{pred.names[k]}</b> ({pred.values[t, k]:.2f})"
     if pred.target is not None and pred.target[t] >= 0:
-        ok = "✓" if int(pred.target[t]) == k else "✗"
-        text += f"   target: {pred.names[int(pred.target[t])]} {ok}"
+        text += f"   target: {pred.names[int(pred.target[t])]}"
+        # A sequence label is the answer for the whole input: only the last step is judged by it.
+        if pred.kind == "tag" or t == len(pred.values) - 1:
+            text += " ✓" if int(pred.target[t]) == k else " ✗"
     return text

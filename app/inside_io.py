@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from rnn_core.predict import prefix_logits
 from rnn_core.probe import probe_cache, probe_input, probe_target
 from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
@@ -75,9 +76,15 @@ def _feature_inputs(run, x: torch.Tensor) -> np.ndarray | None:
     return None if run.model_cfg.token_input else x[0].reshape(x.shape[1], -1).float().numpy()  # [seq, features]
 
 
-def _prediction(run, cache, target) -> StepPrediction:
+def _prediction(run, cache, target, x: torch.Tensor | None = None) -> StepPrediction:
+    """Per-step head output. For a bidirectional sequence classifier the head on step t's states has already
+    read the whole input backwards, so (given the input ``x``) each prefix is run as its own sequence instead:
+    the row then really is what the model says if the input ended at step t."""
     task = run.task
-    logits = cache["hook_logits"][0].float().numpy()  # [seq, out]
+    if x is not None and run.model_cfg.bidirectional and run.model_cfg.head == "last":
+        logits = prefix_logits(run.model, x).float().numpy()  # [seq, out]
+    else:
+        logits = cache["hook_logits"][0].float().numpy()  # [seq, out]
     names = list(task.labels) if task.kind != "regress" else ["output"]
     return step_prediction(task.kind, logits, names, target)
 
@@ -92,14 +99,14 @@ def replay_validation(run, data, i: int) -> Example:
     if run.task.kind == "tag":
         target = np.where(target == IGNORE_INDEX, -1, target)
     steps = run.task.step_labels(data, i)
-    return Example(cache, steps, _feature_inputs(run, x), _prediction(run, cache, target))
+    return Example(cache, steps, _feature_inputs(run, x), _prediction(run, cache, target, x))
 
 
 def replay_text(run, text: Any) -> Example:
     """A person's input through ``task.encode`` and the replay path (ValueError says what to fix)."""
     x, steps = run.task.encode(text)
     _, cache = run.model.run_with_cache(x)
-    return Example(cache, list(steps), _feature_inputs(run, x), _prediction(run, cache, None))
+    return Example(cache, list(steps), _feature_inputs(run, x), _prediction(run, cache, None, x))
 
 
 def replay_probe(run, epoch: int) -> Example:
@@ -112,4 +119,8 @@ def replay_probe(run, epoch: int) -> Example:
         steps = [str(t) for t in range(n)]
     y = probe_target(run.probe)
     target = None if y is None else (y[0, :n] if y.dim() >= 2 else y).numpy()
-    return Example(cache, steps, _feature_inputs(run, x[:, :n]), _prediction(run, cache, target))
+    note = ""
+    if run.model_cfg.bidirectional and run.model_cfg.head == "last":
+        note = ("Prediction row of the training replay: the head on each step's states as recorded — for this "
+                "bidirectional model the backward half has already read the whole input at every step.")
+    return Example(cache, steps, _feature_inputs(run, x[:, :n]), _prediction(run, cache, target), note)

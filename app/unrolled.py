@@ -187,8 +187,9 @@ def fig_unrolled(
     labels = [text(t) for t in xs]
     n_lines = labels[0].count("<br>") + 1
     top_px = 16 * n_lines + 70 + (24 if n_cols > 1 else 0)
+    width = int(180 + n_cols * max(len(xs), 3) * 95) if len(xs) * n_cols <= 12 else None
     if len(xs) > 1:
-        _controls(fig, xs, labels, frame_ms)
+        _controls(fig, xs, labels, frame_ms, 0.2 if width is None else min(0.45, 200 / width))
     else:  # plotly draws no slider for a single step: show its text as a plain annotation
         fig.add_annotation(text=labels[0], xref="paper", yref="paper", x=0, y=1, yshift=12 + (24 if n_cols > 1 else 0),
                            xanchor="left", yanchor="bottom", align="left", showarrow=False,
@@ -204,8 +205,8 @@ def fig_unrolled(
     )
     for a in fig.layout.annotations[: n_cols if n_cols > 1 else 0]:  # column titles sit just above the heatmaps
         a.update(yshift=-4, font=dict(size=13))
-    if len(xs) * n_cols <= 12:  # a few steps: keep cells near square instead of stretching them across the page
-        fig.update_layout(width=int(180 + n_cols * max(len(xs), 3) * 95))
+    if width:  # a few steps: keep cells near square instead of stretching them across the page
+        fig.update_layout(width=width)
     return fig
 
 
@@ -263,7 +264,7 @@ def _prediction_row(fig, row, col, xs, pred: StepPrediction, show_legend: bool, 
                      title=ytitle)
 
 
-def _controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int) -> None:
+def _controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int, slider_x: float) -> None:
     """Play / Pause buttons and a step slider above the heatmaps; both animate the frames client-side
     without a redraw. The slider's current-value label shows the step's text (``labels``); its tick
     labels are shrunk to nothing so 500 steps don't crowd the rail."""
@@ -275,7 +276,7 @@ def _controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int) 
                           showactive=False, buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                                      dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
         sliders=[dict(
-            active=0, x=0.2, len=0.8, xanchor="left", y=1, yanchor="bottom", pad=dict(t=0, b=14),
+            active=0, x=slider_x, len=1 - slider_x, xanchor="left", y=1, yanchor="bottom", pad=dict(t=0, b=14),
             currentvalue=dict(prefix="", xanchor="left", offset=8, font=dict(size=12, color="#222", family=FONT)),
             font=dict(size=1, color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
             steps=[dict(method="animate", label=lab, args=[[str(t)], pause]) for t, lab in zip(xs, labels)],

@@ -81,7 +81,7 @@ dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
 qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
                          format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
 order_by = cols[3].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
-unit = cols[4].number_input("Unit for equations", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}")
+unit = cols[4].number_input("Equations for unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}")
 speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 
@@ -104,7 +104,8 @@ def draw(ex, key: str) -> None:
     st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
                     width="content" if fig.layout.width else "stretch")
     st.caption(CAPTION)
-    st.caption("  \n".join(HOW_TO_READ[q] for q in qs) + "  \n" + HOW_TO_READ["prediction." + run.task.kind])
+    lines = [HOW_TO_READ[q] for q in qs] + [HOW_TO_READ["prediction." + run.task.kind]] + ([ex.note] if ex.note else [])
+    st.caption("  \n".join(lines))
 
 
 draw(ex, "inside.fig")

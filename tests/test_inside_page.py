@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core.model import build_model
 from rnn_core.probe import ProbeRecorder
-from rnn_core.runs import save_run
+from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
 
@@ -50,6 +50,7 @@ def saved(tmp_path_factory):
     root = tmp_path_factory.mktemp("inside-runs")
     train_and_save(root, "letters-4in-rnn", "seed-4in", {"variant": "4in"}, epochs=30)
     train_and_save(root, "letters-lstm128", "default", cell="lstm", hidden_size=128, epochs=1)
+    train_and_save(root, "letters-bigru", "default", {"variant": "4in"}, hidden_size=4, bidirectional=True, epochs=5)
     return root
 
 
@@ -130,6 +131,24 @@ def test_review_handed_over_from_another_page_is_replayed(saved, monkeypatch):
     assert at.selectbox(key="inside.run").value == "letters-4in-rnn"
     assert at.radio(key="inside.source").value == "Your own input"
     assert len(specs(at)[0]["frames"]) == 5 and at.query_params["run"] == "letters-4in-rnn"
+
+
+def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monkeypatch):
+    at = page(saved, monkeypatch, run="letters-bigru")
+    main = specs(at)[0]
+    names = {t.get("name") for t in main["data"]}
+    assert {"fwd h", "fwd r", "fwd z", "fwd n", "bwd h", "bwd r", "bwd z", "bwd n"} <= names
+    assert "bwd" in main["layout"]["sliders"][0]["steps"][0]["label"]
+    # The prediction row is what the model says for the input cut at each step, not the head on step t's
+    # states (whose backward half has read everything).
+    from app import inside_io
+
+    run = load_run(saved / "letters-bigru")
+    ex = inside_io.replay_text(run, "abcd")
+    x, _ = run.task.encode("abcd")
+    for t in range(4):
+        expected = torch.softmax(run.model(x[:, : t + 1]), dim=-1)[0].detach().numpy()
+        np.testing.assert_allclose(ex.prediction.values[t], expected, atol=1e-5)
 
 
 def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figure):
