@@ -40,10 +40,17 @@ CAPTION = (
 )
 
 
-def _layout_rows(units: int, n_q: int, pred: StepPrediction | None) -> list[int]:
+def _input_mode(inputs: np.ndarray | None) -> str:
+    """How the input row draws: "line" (one numeric feature), "grid" (a few features), "words" (labels only)."""
+    if inputs is None or np.ndim(inputs) != 2:
+        return "words"
+    return "line" if np.shape(inputs)[1] == 1 else "grid" if np.shape(inputs)[1] <= 64 else "words"
+
+
+def _layout_rows(units: int, n_q: int, pred: StepPrediction | None, mode: str) -> list[int]:
     """Row heights in px: heatmaps, the input row, the prediction row."""
     heat = int(np.clip(units * 3, 56, 150))
-    rows = [heat] * n_q + [46]
+    rows = [heat] * n_q + [86 if mode == "words" else 46]
     if pred is not None:
         rows.append(110 if pred.kind == "regress" else int(np.clip(len(pred.names) * 16, 48, 120)))
     return rows
@@ -57,6 +64,14 @@ def _zrange(views: Mapping[str, Mapping[str, np.ndarray]], q: str) -> tuple[floa
     # c and pre are unbounded: symmetric around 0 over every direction so the colours compare.
     m = max(float(np.abs(v[q]).max()) if v[q].size else 0.0 for v in views.values())
     return -max(1.0, m), max(1.0, m)
+
+
+def _nice_step(n: int, most: int = 12) -> int:
+    """A round tick spacing (1, 2, 5, 10, 20, 25, 50…) giving at most ``most`` ticks over ``n`` steps."""
+    for base in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if n / base <= most:
+            return base
+    return int(np.ceil(n / most))
 
 
 def _tick_labels(steps: list[str], xs: np.ndarray, max_labels: int = 60) -> tuple[list[int], list[str], int]:
@@ -107,7 +122,8 @@ def fig_unrolled(
     order = np.arange(units) if order is None else np.asarray(order)
     unit = int(np.clip(unit, 0, units - 1))
     ylab = [f"u{k}" for k in order]
-    heights = _layout_rows(units, len(qs), prediction)
+    mode = _input_mode(inputs)
+    heights = _layout_rows(units, len(qs), prediction, mode)
     n_rows, n_cols = len(heights), len(dirs)
     gap_px = 14
     plot_px = sum(heights) + gap_px * (n_rows - 1)
@@ -151,18 +167,19 @@ def fig_unrolled(
                            marker=dict(symbol="triangle-right", size=9, color="#111"), showlegend=False),
                 row=r, col=c,
             )
-        _input_row(fig, len(qs) + 1, c, xs, steps, inputs, input_names)
+        _input_row(fig, len(qs) + 1, c, xs, steps, inputs, input_names, mode)
         if prediction is not None:
             _prediction_row(fig, n_rows, c, xs, prediction, c == 1, prediction_title)
 
-    ticks, ticktext, angle = _tick_labels(steps, xs)
+    # Words stand upright inside their own row; letters sit under the input grid; drawn values need no labels.
+    ticks, ticktext, angle = _tick_labels(steps, xs, max_labels=100 if mode == "words" else 60)
     fig.update_xaxes(range=[start - 0.5, stop - 0.5], showgrid=False, zeroline=False)
-    as_line = inputs is not None and np.ndim(inputs) == 2 and np.shape(inputs)[1] == 1  # values drawn, not labelled
     for c in range(1, n_cols + 1):
-        fig.update_xaxes(row=len(qs) + 1, col=c, showticklabels=not as_line, tickmode="array", tickvals=ticks,
-                         ticktext=ticktext, tickangle=angle, tickfont=dict(size=10))
+        fig.update_xaxes(row=len(qs) + 1, col=c, showticklabels=mode != "line", tickmode="array", tickvals=ticks,
+                         ticktext=ticktext, tickangle=-90 if mode == "words" else angle, tickfont=dict(size=10),
+                         ticklabelposition="inside" if mode == "words" else "outside")
         fig.update_xaxes(row=n_rows, col=c, showticklabels=True, title=dict(text="time step", font=dict(size=11)),
-                         tickformat="d", dtick=max(1, int(np.ceil(len(xs) / 12))))
+                         tickformat="d", dtick=_nice_step(len(xs)))
 
     # Frames move only the cursor boxes (one per column, spanning every row). The equation text is the
     # slider's current-value label, so it follows Play and dragging without a redraw — plotly's
@@ -210,26 +227,27 @@ def fig_unrolled(
     return fig
 
 
-def _input_row(fig, row, col, xs, steps, inputs, input_names) -> None:
+def _input_row(fig, row, col, xs, steps, inputs, input_names, mode: str) -> None:
     """The inputs under the heatmaps: a line (one feature), a grey heatmap (a few), or just labels."""
     hover = [steps[x] for x in xs]
-    if inputs is not None and np.asarray(inputs).ndim == 2 and np.asarray(inputs).shape[1] == 1:
+    if mode == "line":
         vals = np.asarray(inputs, dtype=np.float32)[xs, 0]
         fig.add_trace(go.Scatter(x=xs, y=vals, mode="lines+markers", marker=dict(size=4),
                                  line=dict(color="#444", width=1.5),
                                  hovertemplate="step %{x}<br>x = %{y:.4f}<extra>input</extra>", showlegend=False),
                       row=row, col=col)
-    elif inputs is not None and np.asarray(inputs).ndim == 2 and np.asarray(inputs).shape[1] <= 64:
+    elif mode == "grid":
         arr = np.asarray(inputs, dtype=np.float32)[xs].T  # [features, window]
         names = input_names or [f"x{k}" for k in range(arr.shape[0])]
         fig.add_trace(go.Heatmap(z=arr, x=xs, y=names, colorscale="Greys", showscale=False,
                                  hovertemplate="step %{x}<br>%{y} = %{z:.3f}<extra>input</extra>"), row=row, col=col)
         fig.update_yaxes(row=row, col=col, autorange="reversed", tickfont=dict(size=8))
     else:
-        fig.add_trace(go.Scatter(x=xs, y=np.zeros(len(xs)), mode="markers", marker=dict(size=5, color="#888"),
+        # Invisible points: each step's word on hover (the tick labels show only every k-th word when crowded).
+        fig.add_trace(go.Scatter(x=xs, y=np.zeros(len(xs)), mode="markers", marker=dict(size=8, opacity=0),
                                  text=hover, hovertemplate="step %{x}: %{text}<extra>input</extra>", showlegend=False),
                       row=row, col=col)
-        fig.update_yaxes(row=row, col=col, showticklabels=False)
+        fig.update_yaxes(row=row, col=col, showticklabels=False, range=[-1, 1], fixedrange=True)
     fig.update_yaxes(row=row, col=col, title=dict(text="<b>input</b>", font=dict(size=11)) if col == 1 else None,
                      showgrid=False)
 

@@ -93,7 +93,7 @@ def draw(ex, key: str) -> None:
     length = max_window(m.hidden_size, len(qs), len(dirs))
     start = 0
     if seq > length:
-        start = st.slider("Window start (step)", 0, seq - length, 0, key=f"{key}.start")
+        start = st.slider("Window start (step)", 0, seq - length, 0, key=f"{key}.start.{seq}.{length}")
         st.caption(f"Showing steps {start}–{start + length - 1} of {seq}: the figure is cut to a {length}-step window "
                    "so it stays light in the browser. Move the window, or show fewer quantities for a wider one.")
     fig = fig_unrolled(views, ex.steps, m.cell, quantities=tuple(qs), order=order, unit=int(unit),
