@@ -163,6 +163,50 @@ def fig_sine(values: np.ndarray, pred: np.ndarray, cosine: np.ndarray | None = N
     return fig
 
 
+@dataclass
+class SineFit:
+    """The sine nearest to a curve: values ≈ amplitude·sin(θ_t + phase) + offset, θ_t = 2π·freq·t/60 (freq in
+    cycles per 60 steps, as the task counts them); ``r2`` the share of the curve's variance it explains;
+    ``cosine`` [n] amplitude·cos(θ_t + phase), the answer the task's mapping gives for that sine."""
+
+    freq: float
+    phase: float
+    amplitude: float
+    offset: float
+    r2: float
+    cosine: np.ndarray
+    half_range: float  # (max − min) / 2 of the curve
+
+    def is_sine(self, min_r2: float = 0.95) -> bool:
+        """Close enough to call the curve a sine: the fit explains ≥ ``min_r2`` of it, with little offset, and
+        the curve reaches the sine's peaks (a ramp or a gentle bend also fits a slice of a larger, slower sine)."""
+        return (self.r2 >= min_r2 and abs(self.offset) <= 0.2 * self.amplitude
+                and self.amplitude <= 1.2 * self.half_range)
+
+
+def nearest_sine(values: np.ndarray, freqs: np.ndarray | None = None) -> SineFit:
+    """Least-squares sine fit: for each candidate frequency (default 0.25–8 cycles per 60 steps) solve
+    values ≈ p·sin θ + q·cos θ + c, keep the best; then amplitude = √(p² + q²), phase = atan2(q, p), and the
+    matching cosine is p·cos θ − q·sin θ."""
+    v = np.asarray(values, dtype=np.float64)
+    t = np.arange(len(v))
+    freqs = np.arange(0.25, 8.0001, 0.01) if freqs is None else np.asarray(freqs, dtype=np.float64)
+    theta = 2 * np.pi * freqs[:, None] * t[None, :] / 60  # [freqs, n]
+    best = (np.inf, 0, np.zeros(3))
+    for k, th in enumerate(theta):
+        basis = np.stack([np.sin(th), np.cos(th), np.ones_like(th)], axis=1)  # [n, 3]
+        coef, *_ = np.linalg.lstsq(basis, v, rcond=None)
+        sse = float(np.sum((basis @ coef - v) ** 2))
+        if sse < best[0]:
+            best = (sse, k, coef)
+    sse, k, (p, q, c) = best
+    th = theta[k]
+    total = float(np.sum((v - v.mean()) ** 2))
+    r2 = 1.0 - sse / total if total > 0 else 0.0
+    return SineFit(float(freqs[k]), float(np.arctan2(q, p)), float(np.hypot(p, q)), float(c), r2,
+                   p * np.cos(th) - q * np.sin(th), float(np.ptp(v)) / 2 if len(v) else 0.0)
+
+
 def sine_error(pred: np.ndarray, cosine: np.ndarray, warmup: int) -> float:
     """Mean squared error after the first ``warmup`` steps (the task's metric)."""
     return float(np.mean((pred[warmup:] - cosine[warmup:]) ** 2))

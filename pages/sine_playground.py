@@ -39,16 +39,14 @@ if source == "Preset wave":
     values, cosine = make_wave(kind, n, freq, np.radians(phase), amp, noise if kind == "noisy_sine" else None)
     caption = f"{WAVES[kind].lower()} wave, {freq:g} cycles per 60 steps, phase {phase}°, amplitude {amp:g}"
 else:
-    left, right = st.columns([3, 1])
-    with right:
-        scale = st.radio("Vertical scale", ["fit", "canvas"], key="sine_scale",
-                         format_func={"fit": "Stretch to ±1", "canvas": "Canvas edges = ±1"}.get,
-                         help="Stretch: your lowest point becomes −1 and your highest +1, like the training "
-                              "sines. Canvas edges: the top edge is +1, the middle line 0, the bottom −1.")
-        st.caption("Draw from left to right. The undo and bin buttons above the canvas undo or clear it.")
-    with left:
-        drawn = st_canvas(stroke_width=3, stroke_color=P.PRED, background_image=P.canvas_grid(W, H, n),
-                          height=H, width=W, drawing_mode="freedraw", key="sine_canvas")
+    scale = st.radio("Vertical scale", ["fit", "canvas"], key="sine_scale", horizontal=True,
+                     format_func={"fit": "Stretch to ±1", "canvas": "Canvas edges = ±1"}.get,
+                     help="Stretch: your lowest point becomes −1 and your highest +1, like the training sines. "
+                          "Canvas edges: the top edge is +1, the middle line 0, the bottom −1.")
+    drawn = st_canvas(stroke_width=3, stroke_color=P.PRED, background_image=P.canvas_grid(W, H, n),
+                      height=H, width=W, drawing_mode="freedraw", key="sine_canvas")
+    st.caption(f"Draw from left to right; a faint line marks every 10 of the model's {n} steps. The buttons above "
+               "the canvas undo, redo or clear (bin) the drawing.")
     curve = stroke.curve_from_canvas(drawn.json_data, n, W, H, scale)
     for note in curve.notices:
         st.caption(f":material/info: {note}")
@@ -57,6 +55,11 @@ else:
         st.stop()
     values = curve.values
     caption = f"your drawing, resampled to {n} steps"
+    fit = P.nearest_sine(values)
+    if fit.is_sine():
+        cosine = fit.cosine
+        caption += (f" — close to a sine ({fit.freq:.2g} cycles per 60 steps, explains {fit.r2:.0%} of it), so the "
+                    "dashed line is that sine's cosine")
 
 values = np.asarray(values, dtype=np.float64)
 x, steps = run.task.encode(values)

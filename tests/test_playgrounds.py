@@ -159,6 +159,20 @@ def test_the_run_last_trained_is_preselected(runs_dir):
     assert at.selectbox(key="sine_run").value == str(path)
 
 
+@pytest.mark.parametrize("freq, phase, amp", [(2.3, 1.0, 0.8), (1.0, -2.0, 1.0), (3.7, 0.2, 1.5)])
+def test_the_nearest_sine_of_a_sine_gives_its_true_cosine(freq, phase, amp):
+    values, cosine = make_wave("sine", 60, freq, phase, amp)
+    fit = P.nearest_sine(values)
+    assert fit.is_sine() and fit.freq == pytest.approx(freq, abs=0.006) and fit.r2 > 0.9999
+    np.testing.assert_allclose(fit.cosine, cosine, atol=0.03)
+
+
+@pytest.mark.parametrize("kind", ["square", "sawtooth"])
+def test_other_waves_are_not_taken_for_a_sine(kind):
+    assert not P.nearest_sine(make_wave(kind, 60, 2.0)[0]).is_sine()
+    assert not P.nearest_sine(np.linspace(-1, 1, 60)).is_sine()  # a ramp fits a slice of a slow sine
+    assert not P.nearest_sine(np.sin(np.linspace(0, np.pi / 2, 60))).is_sine()  # a quarter of one
+
 # ---------------------------------------------------------------------------------------------- letters
 def test_letters_opens_on_the_one_letter_model_and_predicts_b_after_a():
     at = open_page(LETTERS)

@@ -1,0 +1,132 @@
+"""The playgrounds in headless chromium: a curve drawn with the mouse on the Sine playground's canvas becomes the
+model's input and a prediction curve appears; cleared, right-to-left, single-dot and off-canvas drawings give a
+notice or a message; Play runs the heatmaps; the Letters playground flags a bad letter and shows the bars.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHART = '[data-testid="stPlotlyChart"]'
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_timeout(300)  # let a rerun the last action triggered begin
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def assert_clean(page, where: str) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert exceptions.count() == 0, f"{where}: exception {exceptions.first.inner_text()[:500]}"
+    assert errors.count() == 0, f"{where}: error {errors.first.inner_text()[:500]}"
+    assert page.console_errors == [], f"{where}: console errors {page.console_errors}"
+
+
+def open_page(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(f"{re.escape(title)}$")).click()
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    wait_idle(page)
+
+
+def canvas_box(page) -> dict:
+    canvas = page.locator("canvas.upper-canvas").first  # fabric.js takes the mouse here
+    canvas.wait_for()
+    return canvas.bounding_box()
+
+
+def draw(page, points: list[tuple[float, float]]) -> None:
+    """Press the mouse at the first point (fractions of the canvas), move through the rest, release."""
+    box = canvas_box(page)
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+    wait_idle(page)
+
+
+def wave(start: float, stop: float, amp: float = 0.35, cycles: float = 2.0, k: int = 50) -> list[tuple[float, float]]:
+    return [(start + (stop - start) * i / (k - 1), 0.5 - amp * math.sin(2 * math.pi * cycles * i / (k - 1)))
+            for i in range(k)]
+
+
+def reset_canvas(page) -> None:
+    page.get_by_role("button", name="Reset canvas & history").click()
+    wait_idle(page)
+    page.get_by_text("The canvas is blank").wait_for()
+
+
+def prediction_shown(page) -> None:
+    page.locator(f"{CHART} .legendtext", has_text=re.compile("^prediction$")).first.wait_for(timeout=30_000)
+
+
+def test_drawing_on_the_sine_canvas_gives_a_prediction_and_odd_drawings_a_message(streamlit_server, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 2000})
+    page.goto(streamlit_server)
+    wait_idle(page)
+    open_page(page, "Sine playground")
+    page.get_by_text("The canvas is blank").wait_for()
+    assert page.locator(CHART).count() == 0
+    assert_clean(page, "blank canvas")
+
+    draw(page, wave(0.05, 0.95))
+    prediction_shown(page)
+    page.get_by_text("your drawing, resampled to 60 steps — close to a sine").first.wait_for()
+    page.locator(f"{CHART} .legendtext", has_text=re.compile("^true cosine$")).first.wait_for()
+    assert page.locator(CHART).count() == 2  # the curves, and the unrolled heatmaps beneath
+    assert page.locator(f"{CHART} .heatmaplayer").count() >= 1
+    assert_clean(page, "after drawing")
+    page.snap("sine-drawn")
+
+    page.locator(".updatemenu-button", has_text="Play").first.click()
+    page.wait_for_timeout(1500)  # a few animation frames
+    assert_clean(page, "after Play")
+
+    reset_canvas(page)
+    draw(page, wave(0.95, 0.05))
+    page.get_by_text("drawn right to left").first.wait_for()
+    prediction_shown(page)
+
+    reset_canvas(page)
+    box = canvas_box(page)
+    page.mouse.click(box["x"] + 100, box["y"] + 100)
+    wait_idle(page)
+    page.get_by_text("That is a single dot").wait_for()
+    assert page.locator(CHART).count() == 0
+
+    reset_canvas(page)
+    draw(page, wave(0.3, 1.3, amp=0.8, cycles=1.5))  # past the right edge, above and below the canvas
+    page.get_by_text("left the canvas").first.wait_for()
+    prediction_shown(page)
+    assert_clean(page, "odd drawings")
+    page.snap("sine-off-canvas")
+
+
+def test_letters_playground_flags_a_bad_letter_and_shows_the_bars(streamlit_server, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 2000})
+    page.goto(streamlit_server)
+    wait_idle(page)
+    open_page(page, "Letters playground")
+    page.get_by_role("button", name="b", exact=True).click()
+    wait_idle(page)
+    assert page.get_by_label("Letters", exact=True).input_value() == "ab"
+    box = page.get_by_label("Letters", exact=True)
+    box.fill("ab?c")
+    box.press("Enter")
+    wait_idle(page)
+    page.locator("s", has_text="?").first.wait_for()
+    page.get_by_text("not in the model's alphabet").wait_for()
+    bars = page.locator(f"{CHART}").first
+    assert bars.locator(".barlayer .trace").count() == 3  # one bar chart per letter read: a, b, c
+    assert_clean(page, "letters")
+    page.snap("letters")
