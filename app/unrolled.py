@@ -203,7 +203,7 @@ def fig_unrolled(
 
     labels = [text(t) for t in xs]
     n_lines = labels[0].count("<br>") + 1
-    top_px = 16 * n_lines + 70 + (24 if n_cols > 1 else 0)
+    top_px = 16 * n_lines + 94 + (24 if n_cols > 1 else 0)  # room for the text and plotly's toolbar above it
     width = int(180 + n_cols * max(len(xs), 3) * 95) if len(xs) * n_cols <= 12 else None
     if len(xs) > 1:
         _controls(fig, xs, labels, frame_ms, 0.2 if width is None else min(0.45, 200 / width))

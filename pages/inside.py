@@ -81,7 +81,8 @@ dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
 qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
                          format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
 order_by = cols[3].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
-unit = cols[4].number_input("Equations for unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}")
+unit = cols[4].number_input("Unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}",
+                            help="The unit whose equations the text above the figure works out, step by step.")
 speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,40 @@ def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figur
     at.slider(key=next(s.key for s in at.slider if s.key.startswith("inside.fig.start"))).set_value(200).run()
     assert not at.exception, at.exception
     assert array(heatmap(specs(at)[0], "fwd c")["x"])[0] == 200
+
+
+@pytest.mark.browser
+def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, browser_page):
+    """Play moves the cursor and the equation text client-side, and the static heatmaps stay drawn (a
+    frame that touched trace data would make plotly's no-redraw transition wipe them)."""
+    import os
+
+    train_and_save(Path(os.environ["UNROLLED_RUNS_DIR"]), "inside-browser-4in", "seed-4in", {"variant": "4in"},
+                   epochs=10)
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 1800})
+    page.goto(streamlit_server)  # through the sidebar: a deep link makes Streamlit probe /inside/_stcore (404s)
+    page.get_by_role("heading", name="Unrolled").first.wait_for()
+    page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile("Inside$")).click()
+    page.get_by_role("heading", name="Inside").first.wait_for()
+    page.locator('[data-testid="stSelectbox"]', has_text="Run").first.click()
+    page.get_by_role("option", name=re.compile("^inside-browser-4in")).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('run') === 'inside-browser-4in'")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.get_by_text("RNN 3 units").first.wait_for()
+    play = page.locator(".updatemenu-button", has_text="Play").first
+    play.wait_for(timeout=60_000)
+    plot = "document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
+    state = f"""() => {{ const gd = {plot}; const label = gd.querySelector('.slider-group text');
+        return {{active: gd._fullLayout.sliders[0].active, x0: gd._fullLayout.shapes[0].x0,
+                images: gd.querySelectorAll('.hm image').length, text: label ? label.textContent : ''}}; }}"""
+    before = page.evaluate(state)
+    assert before["active"] == 0 and before["x0"] == -0.5 and before["images"] >= 4
+    play.click()
+    page.wait_for_function(f"() => {plot}._fullLayout.sliders[0].active >= 2", timeout=15_000)
+    after = page.evaluate(state)
+    assert after["x0"] == after["active"] - 0.5  # the cursor box follows the slider
+    assert after["images"] == before["images"]  # heatmaps still drawn
+    assert after["text"] != before["text"] and f"step {after['active']}" in after["text"]
+    page.snap("inside-played")
+    assert page.console_errors == [], page.console_errors
