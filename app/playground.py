@@ -113,10 +113,11 @@ def trace(model, x: torch.Tensor, layer: int = -1) -> Trace:
 
 
 def fig_inside(tr: Trace, steps: list[str], inputs: np.ndarray, prediction: StepPrediction,
-               input_names: list[str] | None = None, prediction_title: str | None = None) -> go.Figure:
-    """The unrolled network for this input (the Inside page's figure: every quantity of the cell, Play and a
-    step slider), with the input and the per-step prediction beneath."""
-    return fig_unrolled(tr.views, steps, tr.cell, quantities=QUANTITIES[tr.cell], inputs=inputs,
+               input_names: list[str] | None = None, prediction_title: str | None = None,
+               quantities: tuple[str, ...] | None = None) -> go.Figure:
+    """The unrolled network for this input (the Inside page's figure: by default every quantity of the cell,
+    Play and a step slider), with the input and the per-step prediction beneath."""
+    return fig_unrolled(tr.views, steps, tr.cell, quantities=quantities or QUANTITIES[tr.cell], inputs=inputs,
                         input_names=input_names, prediction=prediction, prediction_title=prediction_title)
 
 

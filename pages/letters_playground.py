@@ -76,7 +76,8 @@ st.caption("How to read this: one chart per letter read, left to right. Each bar
            "the letter that follows in abcde (none after e for the 1-letter model).")
 
 st.subheader("The hidden state that carried it")
-st.plotly_chart(P.fig_inside(tr, steps, x[0].numpy(), pred, list(ALPHABET), "p(next)"), key="letters_inside",
+st.plotly_chart(P.fig_inside(tr, steps, x[0].numpy(), pred, list(ALPHABET), "p(next)",
+                             ("h",) if tr.cell == "rnn" else None), key="letters_inside",
                 config={"displaylogo": False})
 st.caption(CAPTION + " The input row shows which letter was read (dark = the letter), and the p(next) row the "
            "same probabilities as the bars above; ○ marks the letter that follows in abcde.")

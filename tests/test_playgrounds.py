@@ -183,7 +183,9 @@ def test_letters_opens_on_the_one_letter_model_and_predicts_b_after_a():
     assert [t["name"] for t in bars["data"]] == ["step 0"]
     probs = array(bars["data"][0]["y"])
     assert probs.argmax() == 1 and probs.sum() == pytest.approx(1, abs=1e-5)
-    assert [t.get("name") for t in inside["data"] if t["type"] == "heatmap"][:2] == ["fwd h", "fwd pre"]
+    # The simple RNN's hidden state (its only memory) over the letters, the one-hot input, p(next) per step.
+    assert [t.get("name") for t in inside["data"] if t["type"] == "heatmap"] == ["fwd h", None, None]
+    assert array(trace(inside, "fwd h")["z"]).shape == (3, 1)
 
 
 def test_letter_buttons_append_and_every_step_gets_its_bars():
@@ -227,6 +229,22 @@ def test_the_four_letter_model_names_the_fifth(inp, out):
     assert len(inside["layout"]["sliders"][0]["steps"]) == 4
     marks = trace(inside, "target")
     assert list(marks["y"])[-1] == out  # the ○ row marks what follows in the cycle
+
+
+def test_a_trained_gru_letters_run_shows_its_gates(runs_dir):
+    task = get_task("letters", variant="4in")
+    mcfg, tcfg = task.configs("default")
+    path = save_run(build_model(mcfg), task, tcfg, name="my-letters", root=runs_dir)
+    at = open_page(LETTERS)
+    at.selectbox(key="letters_run").set_value(str(path)).run()
+    at.text_input(key="letters_text").set_value("cdea").run()
+    assert not at.exception, at.exception
+    inside = figures(at)[1]
+    assert [t.get("name") for t in inside["data"] if t["type"] == "heatmap"][:4] == ["fwd h", "fwd r", "fwd z", "fwd n"]
+    run = load_run(path)
+    probs = predict(run.model, run.task, "cdea")["per_step"]
+    shown = np.stack([array(t["y"]) for t in figures(at)[0]["data"]])  # [steps, 5]
+    np.testing.assert_allclose(shown, [[p[ch] for ch in "abcde"] for p in probs], atol=1e-5)
 
 
 def test_long_input_is_cut_to_the_last_letters():
