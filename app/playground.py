@@ -81,10 +81,24 @@ def pick_run(task: str, key: str, empty: str):
     path = st.selectbox("Model", paths, format_func=labels.get, key=key,
                         help="A bundled model, or any run of this task you trained on the Train page.")
     try:
-        return load_model(path, run_stamp(path))
+        run = load_model(path, run_stamp(path))
     except ValueError as e:  # a folder damaged since it was listed
         st.error(f"Can't load this run: {e}", icon=":material/error:")
         st.stop()
+    if run.status == "diverged":
+        st.warning("This run diverged while training (its loss became infinite or NaN): its answers may be "
+                   "nonsense or missing. Pick another run, or train again with a lower learning rate.",
+                   icon=":material/warning:")
+    return run
+
+
+def pick_layer(run, key: str) -> int:
+    """Which layer's activations to show: a picker for a stacked model, the only layer otherwise."""
+    layers = run.model_cfg.num_layers
+    if layers == 1:
+        return 0
+    return st.selectbox("Layer shown below", list(range(layers)), index=layers - 1, key=key,
+                        help="The model stacks several recurrent layers; the heatmaps show one of them.")
 
 
 # -------------------------------------------------------------------------------------------- replay

@@ -56,7 +56,7 @@ if len(ok) > MAX_SHOWN:
     ok = ok[-MAX_SHOWN:]
 
 x, steps = run.task.encode("".join(ok))
-tr = P.trace(run.model, x)
+tr = P.trace(run.model, x, P.pick_layer(run, "letters_layer"))
 pred = step_prediction("classify", tr.logits, list(ALPHABET), P.next_in_cycle(ok, variant))
 k = int(pred.values[-1].argmax())
 cols = st.columns(3)

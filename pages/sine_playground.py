@@ -63,7 +63,7 @@ else:
 
 values = np.asarray(values, dtype=np.float64)
 x, steps = run.task.encode(values)
-tr = P.trace(run.model, x)
+tr = P.trace(run.model, x, P.pick_layer(run, "sine_layer"))
 pred = tr.logits[:, 0]  # [seq] the model's cosine at each step
 warm = run.task.warmup
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from app import playground as P
@@ -146,6 +147,39 @@ def test_picking_a_trained_sine_run_switches_the_model_and_a_resave_reloads_it(r
     at.run()
     second = array(trace(figures(at)[0], "prediction")["y"])
     assert not np.allclose(first, second)
+
+
+def test_a_stacked_bidirectional_run_shows_the_chosen_layer_both_ways(runs_dir):
+    task = get_task("sine")
+    mcfg, tcfg = task.configs("default", hidden_size=6, num_layers=2, bidirectional=True)
+    model = build_model(mcfg, seed=3)
+    path = save_run(model, task, tcfg, name="deep-sine", root=runs_dir)
+    at = preset(open_page(SINE))
+    at.selectbox(key="sine_run").set_value(str(path)).run()
+    assert at.selectbox(key="sine_layer").value == 1
+    values = make_wave("sine", 60, 2.0)[0]
+    _, cache = model.run_with_cache(task.encode(values)[0])
+    inside = figures(at)[1]
+    assert [t.get("name") for t in inside["data"] if t["type"] == "heatmap"][:2] == ["fwd h", "fwd c"]
+    assert "bwd h" in [t.get("name") for t in inside["data"]]
+    np.testing.assert_allclose(array(trace(inside, "bwd h")["z"]), cache["layers.1.bwd.hook_h"][0].numpy().T,
+                               atol=1e-5)
+    at.selectbox(key="sine_layer").set_value(0).run()
+    np.testing.assert_allclose(array(trace(figures(at)[1], "bwd h")["z"]), cache["layers.0.bwd.hook_h"][0].numpy().T,
+                               atol=1e-5)
+
+
+def test_a_diverged_run_is_flagged_not_crashed_on(runs_dir):
+    task = get_task("sine")
+    mcfg, tcfg = task.configs("default", hidden_size=4)
+    model = build_model(mcfg)
+    with torch.no_grad():
+        model.head.weight.fill_(float("nan"))
+    path = save_run(model, task, tcfg, name="blown-up", root=runs_dir, status="diverged")
+    at = preset(open_page(SINE))
+    at.selectbox(key="sine_run").set_value(str(path)).run()
+    assert not at.exception, at.exception
+    assert any("diverged" in w.value for w in at.warning)
 
 
 def test_the_run_last_trained_is_preselected(runs_dir):
