@@ -4,6 +4,8 @@ overlapping strokes — give a message or a sensible curve, never an exception."
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,34 @@ def test_fabric_path_json_as_the_canvas_returns_it():
     assert xs.min() == pytest.approx(20, abs=0.5) and xs.max() == pytest.approx(580, abs=0.5)
     curve = curve_from_canvas(data, 60, W, H)
     np.testing.assert_allclose(curve.values, expected_sine(), atol=0.05)
+
+
+# Recorded from streamlit-drawable-canvas 0.13 in chromium: a wave drawn right to left on a 600 × 240 canvas.
+RECORDED = json.loads("""{"version": "7.4.0", "objects": [{"lockMovementX": false, "lockMovementY": false,
+"lockRotation": false, "lockScalingX": false, "lockScalingY": false, "lockSkewingX": false, "lockSkewingY": false,
+"lockScalingFlip": false, "type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "left": 280,
+"top": 118.1409, "width": 440.006, "height": 171.1255, "fill": null, "stroke": "#d62728", "strokeWidth": 3,
+"strokeDashArray": null, "strokeLineCap": "round", "strokeDashOffset": 0, "strokeLineJoin": "round",
+"strokeUniform": false, "strokeMiterLimit": 10, "scaleX": 1, "scaleY": 1, "angle": 0, "flipX": false, "flipY": false,
+"opacity": 1, "shadow": null, "visible": true, "backgroundColor": "", "fillRule": "nonzero", "paintFirst": "fill",
+"globalCompositeOperation": "source-over", "skewX": 0, "skewY": 0, "path": [["M", 500.003, 119.206125],
+["Q", 500, 119.203125, 472.5, 87.703125], ["Q", 445, 56.203125, 417.5, 42.703125], ["Q", 390, 29.203125, 362.5,
+42.703125], ["Q", 335, 56.203125, 307.5, 87.703125], ["Q", 280, 119.203125, 252.5, 151.203125], ["Q", 225,
+183.203125, 197.5, 196.203125], ["Q", 170, 209.203125, 115, 164.203125], ["L", 59.997, 119.200125]]}],
+"background": "#fafafa"}""")
+
+
+def test_a_stroke_recorded_from_the_canvas_in_a_browser():
+    obj = RECORDED["objects"][0]
+    pts = strokes_from_json(RECORDED)[0][0]
+    # Not moved since it was drawn: the object's position leaves the path's own points where they are.
+    np.testing.assert_allclose(pts, path_points(obj["path"]), atol=1.0)
+    curve = curve_from_canvas(RECORDED, 60, W, H)
+    assert curve.ok and curve.span == pytest.approx((60.0, 500.0), abs=0.01)
+    assert any("right to left" in s for s in curve.notices)
+    v = curve.values  # read left to right: from the middle down, back up through the middle, up, back
+    assert abs(v[0]) < 0.15 and abs(v[-1]) < 0.15
+    assert 12 <= v.argmin() <= 18 and 41 <= v.argmax() <= 47 and abs(v[29]) < 0.15
 
 
 def test_a_path_moved_or_scaled_on_the_canvas_is_read_where_it_is_shown():
