@@ -6,36 +6,13 @@ Never calls ``st.*``: it runs outside any Streamlit script run.
 
 from __future__ import annotations
 
-import importlib
-import math
-from typing import Any
-
 from rnn_core.model import build_model
+from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
 
 from .job import Job
-
-MAX_PROBE_EPOCHS = 100  # probe snapshots kept per run; long runs record every k-th epoch
-
-
-def probe_recorder(task: Any, splits: Any, epochs: int) -> Any | None:
-    """``rnn_core.probe.ProbeRecorder`` when that module exists, else None.
-
-    The recorder is a ``fit`` callback that traces one fixed validation example at epoch ends, so the Inside
-    page can replay how the network's states changed during training. At most about MAX_PROBE_EPOCHS
-    epochs are recorded (plus the untrained start and the last epoch), which keeps a 10,000-epoch run's
-    probe file small.
-    """
-    try:
-        module = importlib.import_module("rnn_core.probe")
-    except ImportError:
-        return None
-    recorder = getattr(module, "ProbeRecorder", None)
-    if recorder is None:
-        return None
-    return recorder(task, splits=splits, every=max(1, math.ceil(epochs / MAX_PROBE_EPOCHS)))
 
 
 def train_job(job: Job) -> None:
@@ -45,22 +22,34 @@ def train_job(job: Job) -> None:
     task = get_task(spec.task, **spec.task_options)
     if hasattr(task, "progress"):  # tasks that download their data report bytes as they arrive
         task.progress = lambda done, total: job.set(
-            phase=f"downloading data ({done / total:.0%} of {total / 2**20:.0f} MB)" if total else "downloading data")
+            phase=f"downloading data ({done / total:.0%} of {total / 2**20:.0f} MB)" if total else "downloading data"
+        )
     splits = task.load(seed=spec.train_cfg.seed)
     if job.stop_event.is_set():
         job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")
         return
     job.set(phase="building the model")
     model = build_model(spec.model_cfg, seed=spec.train_cfg.seed)
-    probe = probe_recorder(task, splits, spec.train_cfg.epochs)
-    callbacks = [job.on_event] + ([probe] if probe is not None else [])
-    history = fit(model, task, spec.train_cfg, callbacks=callbacks, stop_event=job.stop_event, splits=splits)
+    probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
+    history = fit(
+        model, task, spec.train_cfg, callbacks=[job.on_event, probe], stop_event=job.stop_event, splits=splits
+    )
     status = "diverged" if history.diverged else "stopped" if history.stopped else "finished"
     job.set(phase="saving")
     path = save_run(
-        model, task, spec.train_cfg, history, name=spec.name, preset=spec.preset, status=status,
-        probe=probe.for_save() if probe is not None else None,
+        model,
+        task,
+        spec.train_cfg,
+        history,
+        name=spec.name,
+        preset=spec.preset,
+        status=status,
+        probe=probe.for_save(),
     )
     done = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged"}[status]
-    job.set(state=status, phase="done", run_path=path,
-            message=history.message or f"{done}: {len(history.epochs)} epochs in {history.seconds:.3g} s.")
+    job.set(
+        state=status,
+        phase="done",
+        run_path=path,
+        message=history.message or f"{done}: {len(history.epochs)} epochs in {history.seconds:.3g} s.",
+    )

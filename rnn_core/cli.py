@@ -110,6 +110,7 @@ def cmd_tasks(_args) -> Any:
 
 def cmd_train(args) -> Any:
     from .model import build_model
+    from .probe import recorder_for_run
     from .progress import TqdmProgress
     from .runs import save_run
     from .tasks import get_task
@@ -151,7 +152,8 @@ def cmd_train(args) -> Any:
         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
     )
     model = build_model(mcfg, seed=tcfg.seed)
-    hist = fit(model, task, tcfg, callbacks=[TqdmProgress()], splits=splits)
+    probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
+    hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)
     if hist.message:
         _log(hist.message)
     metrics = dict(hist.final_metrics())
@@ -164,7 +166,7 @@ def cmd_train(args) -> Any:
     if args.out:  # --out names the run folder itself
         out = Path(args.out).expanduser().resolve()
         root, name = out.parent, out.name
-    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status)
+    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status, probe=probe.for_save())
     _log(f"saved {path}")
     return {
         "run": str(path),

@@ -6,6 +6,7 @@ into per-epoch caches.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -160,3 +161,12 @@ def probe_input(probe: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
     x = probe[PROBE_X]
     lengths = probe[PROBE_LENGTHS] if PROBE_LENGTHS in probe.keys() else torch.tensor([x.shape[1]])
     return x, lengths.long()
+
+
+MAX_PROBE_RECORDS = 100  # probe snapshots kept per run; long runs record every k-th epoch
+
+
+def recorder_for_run(task: Task, splits: Any, epochs: int, max_records: int = MAX_PROBE_RECORDS) -> ProbeRecorder:
+    """The probe a training run keeps: at most about ``max_records`` epochs (plus the untrained start and
+    the last epoch), so a 10,000-epoch run's probe file stays small."""
+    return ProbeRecorder(task, splits=splits, every=max(1, math.ceil(epochs / max_records)))
