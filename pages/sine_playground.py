@@ -10,7 +10,7 @@ from app import stroke
 from app.unrolled import CAPTION
 from rnn_core.tasks.sine import FREQ_RANGE, make_wave
 
-W, H = 720, 240  # canvas pixels
+W, H = 560, 210  # canvas pixels: fits the main column of a 1024-pixel-wide window beside the sidebar
 WAVES = {"sine": "Sine", "square": "Square", "sawtooth": "Sawtooth", "noisy_sine": "Noisy sine"}
 
 st.title("Sine playground")
