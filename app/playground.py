@@ -66,19 +66,32 @@ def load_model(path: str, stamp: str):
     return load_run(path)
 
 
+def _follow(key: str, names: dict[str, str], seen: str) -> None:
+    """On a pick: make it the session's current run (the Inside page opens it next)."""
+    name = names.get(st.session_state.get(key))
+    state.set_current_run(name)
+    st.session_state[seen] = name
+
+
 def pick_run(task: str, key: str, empty: str):
-    """A model picker over the runs of ``task`` → the loaded run. The run last trained or picked on another
-    page is preselected when it is one of them. Shows ``empty`` and stops the page when there is none."""
+    """A model picker over the runs of ``task`` → the loaded run. The session's current run (trained or picked
+    on another page) is preselected when it is one of them and has changed since this picker last followed it;
+    a pick here becomes the current run. Shows ``empty`` and stops the page when there is no run."""
     runs = task_runs(task)
     if not runs:
         st.info(empty, icon=":material/model_training:")
         st.stop()
-    paths = [r["path"] for r in runs]
+    names = {r["path"]: r["name"] for r in runs}
     labels = {r["path"]: run_label(r) for r in runs}
-    current = next((r["path"] for r in runs if r["name"] == state.current_run()), None)
-    if current and st.session_state.get(key) not in paths:
+    cur, seen = state.current_run(), f"{key}_followed"
+    current = next((p for p, n in names.items() if n == cur), None)
+    if st.session_state.get(key) not in names:
+        st.session_state.pop(key, None)  # first visit, or the run was deleted since
+    if current and (st.session_state.get(seen) != cur or key not in st.session_state):
         st.session_state[key] = current
-    path = st.selectbox("Model", paths, format_func=labels.get, key=key,
+    st.session_state[seen] = cur
+    path = st.selectbox("Model", list(names), format_func=labels.get, key=key, on_change=_follow,
+                        args=(key, names, seen),
                         help="A bundled model, or any run of this task you trained on the Train page.")
     try:
         run = load_model(path, run_stamp(path))

@@ -192,6 +192,19 @@ def test_the_run_last_trained_is_preselected(runs_dir):
     at.switch_page(SINE).run()
     assert at.selectbox(key="sine_run").value == str(path)
 
+    # A pick here becomes the session's current run (the Inside page opens it) and is kept on coming back...
+    bundled = str(REPO / "pretrained" / "sine-tiny")
+    at.selectbox(key="sine_run").set_value(bundled).run()
+    assert at.session_state["current_run"] == "sine-tiny"
+    at.switch_page("pages/home.py").run()
+    at.switch_page(SINE).run()
+    assert at.selectbox(key="sine_run").value == bundled
+    # ...until a run is trained or picked elsewhere.
+    at.session_state["current_run"] = "just-trained"
+    at.switch_page("pages/home.py").run()
+    at.switch_page(SINE).run()
+    assert at.selectbox(key="sine_run").value == str(path)
+
 
 @pytest.mark.parametrize("freq, phase, amp", [(2.3, 1.0, 0.8), (1.0, -2.0, 1.0), (3.7, 0.2, 1.5)])
 def test_the_nearest_sine_of_a_sine_gives_its_true_cosine(freq, phase, amp):
