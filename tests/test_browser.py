@@ -79,6 +79,12 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     if "Inside" not in titles:
         pytest.skip("pages/inside.py is not in the navigation yet: the Inside step did not run")
     open_page(page, "Inside")
+    # The notes' letters model reads one letter per example; type four to watch it unroll over time.
+    page.get_by_text("Your own input").click()
+    box = page.get_by_role("textbox", name="Your input")
+    box.fill("abcd")
+    box.press("Control+Enter")
+    wait_idle(page)
     play = page.locator(".updatemenu-button", has_text="Play").first
     play.wait_for(timeout=30_000)
     play.click()
