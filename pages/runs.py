@@ -46,10 +46,11 @@ if message := st.session_state.pop(state.RUNS_MESSAGE, None):
     getattr(st, message[0])(message[1])
 
 rows = runlist.runs()
-if not rows:
-    st.info("No saved runs yet. Train one on the Train page; it appears here when it ends.")
+if not any(not r.get("pretrained") for r in rows):
+    st.info("No saved runs of your own yet. Train one on the Train page; it appears here when it ends.")
     nav.link("pages/train.py", "Go to Train", ":material/model_training:")
-    st.stop()
+    if not rows:
+        st.stop()
 
 st.dataframe(
     runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(state.RUNS_TABLE, 0)}",

@@ -205,3 +205,15 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def app_threads_restored():
+    """For AppTest modules: the app's job manager sets torch's (process-global) thread count and keeps
+    worker threads; afterwards shut it down and give the other tests their thread count back."""
+    threads = torch.get_num_threads()
+    yield
+    from app.live import job_manager
+
+    job_manager().shutdown()
+    torch.set_num_threads(threads)

@@ -8,31 +8,11 @@ import re
 import time
 
 import pytest
+from browser_helpers import assert_clean, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CURVE = '[data-testid="stPlotlyChart"] .scatterlayer .trace'
-
-
-def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the app's script run has finished (a polling fragment makes this brief while training)."""
-    page.wait_for_selector(IDLE, timeout=timeout)
-
-
-def assert_clean(page, where: str) -> None:
-    exceptions = page.locator('[data-testid="stException"]')
-    errors = page.locator('[data-testid="stAlertContentError"]')
-    assert exceptions.count() == 0, f"{where}: exception {exceptions.first.inner_text()[:500]}"
-    assert errors.count() == 0, f"{where}: error {errors.first.inner_text()[:500]}"
-    assert page.console_errors == [], f"{where}: console errors {page.console_errors}"
-
-
-def open_page(page, title: str) -> None:
-    # A link's text is its material icon's name, then its title.
-    page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(f"{re.escape(title)}$")).click()
-    page.get_by_role("heading", level=1).first.wait_for()
-    wait_idle(page)
 
 
 def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(streamlit_server, browser_page):

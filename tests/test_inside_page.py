@@ -26,14 +26,8 @@ APP, PAGE = str(REPO / "streamlit_app.py"), "pages/inside.py"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _restore_threads():
-    """The app's job manager sets torch's (process-global) thread count; give other tests theirs back."""
-    threads = torch.get_num_threads()
-    yield
-    from app.live import job_manager
-
-    job_manager().shutdown()
-    torch.set_num_threads(threads)
+def _restore_threads(app_threads_restored):
+    """Every test here runs the app in-process (see conftest.app_threads_restored)."""
 
 
 def train_and_save(root: Path, name: str, preset: str, options=None, **overrides) -> Path:

@@ -26,14 +26,8 @@ APP, TRAIN, RUNS = str(REPO / "streamlit_app.py"), "pages/train.py", "pages/runs
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _restore_threads():
-    """The app's job manager sets torch's (process-global) thread count; give other tests theirs back."""
-    threads = torch.get_num_threads()
-    yield
-    from app.live import job_manager
-
-    job_manager().shutdown()
-    torch.set_num_threads(threads)
+def _restore_threads(app_threads_restored):
+    """Every test here runs the app in-process (see conftest.app_threads_restored)."""
 
 
 @pytest.fixture
@@ -245,16 +239,17 @@ def test_one_session_with_two_jobs_shows_the_chosen_one(runs_dir, monkeypatch):
 
 def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     at = page(RUNS)
-    assert not at.exception and any("No saved runs yet" in i.value for i in at.info)
+    assert not at.exception and any("No saved runs of your own yet" in i.value for i in at.info)
 
     trained = page(TRAIN, preset="default", epochs="3")
     button(trained, "Train").click().run()
     run_until(trained, lambda a: len(a.success) > 0)
     name = list_runs(runs_dir, include_pretrained=False)[0]["name"]
 
+    bundled = [r["name"] for r in list_runs(runs_dir) if r["pretrained"]]
     at = page(RUNS)
     assert not at.exception
-    assert at.dataframe[0].value["name"].tolist() == [name]
+    assert at.dataframe[0].value["name"].tolist() == [name, *bundled]  # yours first, then the bundled ones
     assert at.multiselect[0].value == [name]
     compare, loss, accuracy = figure_traces(at)
     assert compare == [name]  # its validation curve, overlaid
@@ -269,7 +264,7 @@ def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     at.text_input(key=f"rename_{name}").set_value("my first run")
     at.button(key=f"do_rename_{name}").click().run()
     assert not at.exception and "Renamed" in at.success[0].value
-    assert at.dataframe[0].value["name"].tolist() == ["my-first-run"]
+    assert at.dataframe[0].value["name"].tolist() == ["my-first-run", *bundled]
 
     at.button(key="do_rename_my-first-run").click().run()  # same name: refused with a message
     at.text_input(key="rename_my-first-run").set_value("../escape")
