@@ -61,14 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cell", choices=CELLS)
     t.add_argument("--hidden", type=int, dest="hidden_size")
     t.add_argument("--layers", type=int, dest="num_layers")
+    t.add_argument("--embed-dim", type=int, dest="embed_dim")
     t.add_argument("--bidirectional", action="store_true", default=None)
     t.add_argument("--dropout", type=float)
+    t.add_argument("--input-dropout", type=float, dest="input_dropout", help="dropout on the embedded input")
     t.add_argument("--init", choices=("keras", "torch"))
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", type=int, dest="batch_size")
     t.add_argument("--lr", type=float)
     t.add_argument("--optimizer", choices=OPTIMIZERS)
     t.add_argument("--clip", type=float, dest="clip_grad")
+    t.add_argument("--weight-decay", type=float, dest="weight_decay")
+    t.add_argument("--val-fraction", type=float, dest="val_fraction", help="share of train held out as validation")
+    t.add_argument("--keep-best", action="store_true", default=None, dest="keep_best",
+                   help="end with the weights of the epoch that did best on validation")
     t.add_argument("--seed", type=int)
     t.add_argument("--limit", type=int, help="use at most N training examples")
     t.add_argument("--device", choices=("auto", "cpu", "cuda"))
@@ -125,15 +131,20 @@ def cmd_train(args) -> Any:
     keys = (
         "cell",
         "hidden_size",
+        "embed_dim",
         "num_layers",
         "bidirectional",
         "dropout",
+        "input_dropout",
         "init",
         "epochs",
         "batch_size",
         "lr",
         "optimizer",
         "clip_grad",
+        "weight_decay",
+        "val_fraction",
+        "keep_best",
         "seed",
         "limit",
         "device",
@@ -160,7 +171,8 @@ def cmd_train(args) -> Any:
     if splits.test is not None and not hist.diverged:
         ev = evaluate(model, task, splits.test)
         metrics.update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
-        hist.epochs[-1].update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
+        if hist.kept is not None:
+            hist.kept.update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
     status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
     root, name = None, args.name
     if args.out:  # --out names the run folder itself

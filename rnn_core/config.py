@@ -36,6 +36,7 @@ class ModelConfig:
     num_layers: int = 1  # stacked recurrent layers
     bidirectional: bool = False  # add a backward direction to every layer (outputs concatenated)
     dropout: float = 0.0  # dropout between stacked layers (torch semantics: not after the last layer)
+    input_dropout: float = 0.0  # dropout on the embedded / feature input while training (regularises word vectors)
     output_size: int = 1  # classes (classification, tagging) or values per step (regression)
     head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
     init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
@@ -75,8 +76,6 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
-        if not isinstance(self.dropout, (int, float)) or isinstance(self.dropout, bool):
-            raise ValueError(f"dropout must be a number, not {self.dropout!r}")
         if self.vocab_size > 10_000_000:
             raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:
@@ -86,8 +85,10 @@ class ModelConfig:
                 raise ValueError("padding_idx must be a token id inside the vocabulary")
         elif not isinstance(self.input_size, int) or not 1 <= self.input_size <= 100_000:
             raise ValueError(f"input_size must be a whole number from 1 to 100000, not {self.input_size!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+        for name in ("dropout", "input_dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1), not {value!r}")
         return self
 
     def replace(self, **changes) -> "ModelConfig":
@@ -115,6 +116,7 @@ class TrainConfig:
     bucket: bool = True  # token tasks: batch sequences of similar length so padding costs little
     val_fraction: float = 0.0  # > 0: carve this share of train off as validation (Keras validation_split)
     limit: int = 0  # > 0: use at most this many training examples (quick runs, tests)
+    keep_best: bool = False  # at the end, restore the weights of the epoch with the best validation metric
     device: str = "auto"  # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
     num_threads: int = 0  # torch intra-op threads for this job; 0 leaves torch's setting alone
 
@@ -129,6 +131,8 @@ class TrainConfig:
             raise ValueError(f"lr must be a number in (0, 10], not {self.lr!r}")
         if self.clip_grad < 0:
             raise ValueError("clip_grad must be 0 (off) or positive")
+        if not 0.0 <= self.weight_decay <= 1.0:
+            raise ValueError(f"weight_decay must be in [0, 1], not {self.weight_decay!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in [0, 1)")
         if self.device not in ("auto", "cpu", "cuda"):

@@ -76,6 +76,7 @@ class RecurrentModel(nn.Module):
             batch_first=True,
         )
         self.head = nn.Linear(cfg.hidden_size * cfg.num_directions, cfg.output_size)
+        self.input_dropout = nn.Dropout(cfg.input_dropout)  # training only; replay runs in eval mode like Keras
         self.hook_points: dict[str, HookPoint] = {n: HookPoint(n) for n in self.activation_names()}
         reset_parameters(self, cfg.init)
 
@@ -113,7 +114,7 @@ class RecurrentModel(nn.Module):
         Returns logits [batch, output] (head="last") or [batch, seq, output] (head="every").
         """
         lengths = self.lengths_of(x, lengths)
-        inp = self._inputs(x)  # [batch, seq, in]
+        inp = self.input_dropout(self._inputs(x))  # [batch, seq, in]
         if lengths is None:
             out, _ = self.rnn(inp)  # [batch, seq, dirs*hidden]
         elif not self.cfg.bidirectional:

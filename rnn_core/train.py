@@ -159,16 +159,25 @@ class History:
     message: str | None = None
     seconds: float = 0.0
     tokens: int = 0
+    best_epoch: int | None = None  # with keep_best: the epoch whose weights the model holds at the end
+
+    @property
+    def kept(self) -> dict[str, Any] | None:
+        """The epoch row that describes the final weights: the best one under keep_best, else the last."""
+        if self.best_epoch is not None:
+            return next((r for r in self.epochs if r["epoch"] == self.best_epoch), None)
+        return self.epochs[-1] if self.epochs else None
 
     @property
     def tokens_per_s(self) -> float:
         return self.tokens / max(self.seconds, 1e-9)
 
     def final_metrics(self) -> dict[str, float]:
-        """The last epoch's train_* / val_* (and test_* once added) values."""
-        if not self.epochs:
+        """The train_* / val_* (and test_* once added) values of the kept epoch (see ``kept``)."""
+        row = self.kept
+        if row is None:
             return {}
-        return {k: v for k, v in self.epochs[-1].items() if k.startswith(("train_", "val_", "test_")) and v is not None}
+        return {k: v for k, v in row.items() if k.startswith(("train_", "val_", "test_")) and v is not None}
 
 
 def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -239,6 +248,8 @@ def fit(
     gen = torch.Generator().manual_seed(cfg.seed)
     bucket = cfg.bucket and bool((train.lengths != train.lengths.max()).any())
     hist = History(metric=metric_name(task))
+    lower_is_better = task.kind == "regress"
+    best_value, best_state = None, None  # keep_best: validation metric and a CPU copy of those weights
 
     def emit(event: str, **info: Any) -> None:
         for cb in callbacks:
@@ -325,6 +336,12 @@ def fit(
                 row.update({"val_loss": None, f"val_{hist.metric}": None, "partial": True})
             row.update({"seconds": ep_seconds, "tokens_per_s": ep_tokens / max(ep_seconds, 1e-9)})
             hist.epochs.append(row)
+            value = row.get(f"val_{hist.metric}")
+            if cfg.keep_best and value is not None and math.isfinite(value) and (
+                best_value is None or (value < best_value if lower_is_better else value > best_value)
+            ):
+                best_value, hist.best_epoch = value, epoch
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
             emit(
                 "epoch_end",
                 epoch=epoch,
@@ -335,6 +352,11 @@ def fit(
             )
         if hist.stopped or hist.diverged:
             break
+    if best_state is not None and hist.best_epoch != len(hist.epochs):
+        # Keras's EarlyStopping(restore_best_weights=True): later epochs overfitted (or were cut short).
+        model.load_state_dict(best_state)
+        note = f"Kept the weights of epoch {hist.best_epoch}, the best on validation ({hist.metric} {best_value:.4g})."
+        hist.message = f"{hist.message} {note}" if hist.message else note
     model.eval()
     emit("fit_end", history=hist, stopped=hist.stopped, diverged=hist.diverged, message=hist.message)
     return hist

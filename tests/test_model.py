@@ -61,6 +61,18 @@ def test_parity_holds_with_interlayer_dropout_in_eval_mode():
     assert (fused - replay).abs().max().item() <= PARITY_ATOL
 
 
+def test_input_dropout_acts_only_while_training_and_replay_ignores_it():
+    model = make_model("gru", token=True, input_dropout=0.5)
+    x, lengths = make_batch(token=True)
+    with torch.no_grad():
+        eval_a, eval_b = model(x, lengths), model(x, lengths)
+        model.train()
+        train_out = model(x, lengths)
+    assert torch.equal(eval_a, eval_b) and not torch.allclose(train_out, eval_a)  # it does drop while training
+    replay, _ = model.run_with_cache(x, lengths)
+    assert (model.eval()(x, lengths) - replay).abs().max().item() <= PARITY_ATOL
+
+
 # ---------------------------------------------------------------------------------- cell equations
 def _prev(seq_vals: torch.Tensor, direction: str) -> torch.Tensor:
     """The state each step started from: the previous step (fwd) or the next one (bwd), zero at the start.

@@ -134,6 +134,10 @@ def test_impossible_settings_are_clear_errors():
         ModelConfig(hidden_size=0).validate()
     with pytest.raises(ValueError, match="cell must be"):
         ModelConfig(cell="transformer").validate()
+    with pytest.raises(ValueError, match="input_dropout must be"):
+        ModelConfig(input_dropout=1.0).validate()
+    with pytest.raises(ValueError, match="weight_decay must be"):
+        TrainConfig(weight_decay=-0.1).validate()
 
 
 def test_evaluate_padding_does_not_change_results():
@@ -174,3 +178,29 @@ def test_stop_during_validation_ends_without_finishing_it():
     )
     assert hist.stopped and "validating epoch 1" in hist.message
     assert len(evals) == 1 and len(hist.epochs) == 1 and hist.epochs[0]["val_loss"] is None
+
+
+def test_keep_best_ends_with_the_weights_of_the_best_validation_epoch():
+    seen = {}
+
+    def wreck_after_two_epochs(event, info):  # training that goes wrong late: the last epochs are the worst
+        if event == "fit_start":
+            seen["model"] = info["model"]
+        elif event == "epoch_start" and info["epoch"] == 3:
+            with torch.no_grad():
+                for p in seen["model"].parameters():
+                    p.normal_(0, 3.0)
+
+    cfg = TrainConfig(epochs=4, batch_size=32, lr=0.01, keep_best=True)
+    task = ContainsThree()
+    model, hist = train(cfg, [wreck_after_two_epochs])
+    accs = [r["val_accuracy"] for r in hist.epochs]
+    assert hist.best_epoch in (1, 2) and hist.best_epoch == 1 + accs.index(max(accs)), accs
+    kept = hist.epochs[hist.best_epoch - 1]
+    ev = evaluate(model, task, task.load().val)
+    assert ev["loss"] == pytest.approx(kept["val_loss"], abs=1e-6)  # the model holds that epoch's weights
+    assert hist.final_metrics()["val_accuracy"] == kept["val_accuracy"] > accs[-1]
+    assert f"epoch {hist.best_epoch}" in hist.message
+    plain_model, plain = train(cfg.replace(keep_best=False), [wreck_after_two_epochs])
+    assert plain.best_epoch is None and plain.final_metrics()["val_loss"] == plain.epochs[-1]["val_loss"]
+    assert evaluate(plain_model, task, task.load().val)["loss"] == pytest.approx(plain.epochs[-1]["val_loss"], abs=1e-6)
