@@ -4,7 +4,7 @@ words moved it; one click opens the Inside view for the same review."""
 import numpy as np
 import streamlit as st
 
-from app import nav, state
+from app import live_text, nav, state
 from app import sentiment as S
 
 
@@ -27,7 +27,7 @@ st.write(
     "Type a movie review — or pick an example, or draw a random one from the 25,000 IMDB test reviews — and a "
     "recurrent network trained on IMDB says whether it is positive or negative. It reads the review one word at a "
     "time, so below the answer you can see what it would have said after every word, and which words pushed it "
-    "towards positive (blue) or negative (red). Press Ctrl+Enter or click outside the box to update."
+    "towards positive (blue) or negative (red). The answer follows your typing a moment after you pause."
 )
 
 runs = S.imdb_runs()
@@ -47,6 +47,7 @@ with st.container(horizontal=True):
         st.button(name, on_click=_place, args=(text,), key=f"example_{name}")
     st.button("Random test review", icon=":material/casino:", on_click=_place_random, key="random_review")
 text = st.text_area("Review", key=S.TEXT_KEY, height=150, placeholder="Type or paste a movie review…")
+live_text.follow_typing(S.TEXT_KEY)
 
 truth = st.session_state.get(S.TRUTH_KEY) or {}
 if "error" in truth:
@@ -64,7 +65,9 @@ if a.n_words == 0:
 
 cols = st.columns([1, 1, 2])
 cols[0].metric("P(positive)", f"{a.p_final:.3f}")
-cols[1].metric("Verdict", a.label, help="Positive when P(positive) ≥ 0.5.")
+sure = max(a.p_final, 1 - a.p_final)
+cols[1].metric("Verdict", a.label, f"{sure:.0%} sure" + (" — a toss-up" if sure < 0.6 else ""), delta_color="off",
+               delta_arrow="off", help="Positive when P(positive) ≥ 0.5.")
 with cols[2]:
     if truth.get("text") == text and "label" in truth:
         right = truth["label"] == a.prediction
@@ -90,7 +93,7 @@ st.caption(S.READ_CURVE)
 
 if nav.exists("pages/inside.py"):
     if st.button("Look inside: hidden state and gates for this review", icon=":material/visibility:",
-                 type="primary"):
+                 type="primary", key="look_inside"):
         st.session_state[S.INSIDE_INPUT] = S.inside_input(run, text, a)
         state.set_current_run(run["name"])
         st.switch_page("pages/inside.py")

@@ -133,20 +133,23 @@ class ImdbTask(Task):
             task={"num_words": 10000, "maxlen": 500, "truncating": "pre"},
         ),
         "quick": Preset(
-            "A fast look: 8,000 training reviews cut to their last 200 words, Embedding(10000, 32) + GRU(64), "
-            "Adam, 3 epochs, 10% of the training reviews as validation.",
-            model={"cell": "gru", "embed_dim": 32, "hidden_size": 64, "num_layers": 1, "init": "keras"},
-            train={"optimizer": "adam", "lr": 3e-3, "batch_size": 64, "epochs": 3, "clip_grad": 1.0,
-                   "val_fraction": 0.1, "limit": 8000},
-            task={"num_words": 10000, "maxlen": 200, "truncating": "pre"},
+            "A fast look (under a minute on 2 CPU cores): every training review cut to its last 80 words, "
+            "Embedding(10000, 32) + GRU(32), Adam lr 0.005, batch 128, one pass, 10% of the training reviews as "
+            "validation. About 83-84% test accuracy: one pass over all reviews beats several over a subset.",
+            model={"cell": "gru", "embed_dim": 32, "hidden_size": 32, "num_layers": 1, "init": "keras"},
+            train={"optimizer": "adam", "lr": 5e-3, "batch_size": 128, "epochs": 1, "clip_grad": 1.0,
+                   "val_fraction": 0.1},
+            task={"num_words": 10000, "maxlen": 80, "truncating": "pre"},
         ),
         "default": Preset(
-            "Our full setting: Embedding(20000, 64) + GRU(128), maxlen 500, Adam lr 0.001, batch 64, 4 epochs, "
-            "10% of the training reviews as validation (the test set stays unseen).",
-            model={"cell": "gru", "embed_dim": 64, "hidden_size": 128, "num_layers": 1, "init": "keras"},
-            train={"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "epochs": 4, "clip_grad": 1.0,
-                   "val_fraction": 0.1},
-            task={"num_words": 20000, "maxlen": 500, "truncating": "pre"},
+            "Our full setting: Embedding(10000, 32) with 40% input dropout + GRU(64), maxlen 500, Adam lr 0.002, "
+            "batch 64, gradient clipping 1.0, 4 epochs, 10% of the training reviews as validation; the weights of "
+            "the best validation epoch are kept (the test set stays unseen). About 88.5% test accuracy in ~3 minutes.",
+            model={"cell": "gru", "embed_dim": 32, "hidden_size": 64, "num_layers": 1, "init": "keras",
+                   "input_dropout": 0.4},
+            train={"optimizer": "adam", "lr": 2e-3, "batch_size": 64, "epochs": 4, "clip_grad": 1.0,
+                   "val_fraction": 0.1, "keep_best": True},
+            task={"num_words": 10000, "maxlen": 500, "truncating": "pre"},
         ),
     }
     default_preset = "quick"

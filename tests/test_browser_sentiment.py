@@ -1,0 +1,47 @@
+"""The Sentiment page in headless chromium: typing a review (no Ctrl+Enter, no click elsewhere) updates the
+verdict a moment after the typing pauses; the words and the curve follow. Screenshot in test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_helpers import assert_clean, open_page, wait_idle
+
+from rnn_core import get_task
+
+pytestmark = pytest.mark.browser
+
+VERDICT = '[data-testid="stMetric"]'
+GOOD = "a wonderful film, moving and beautifully acted. one of the best this year"
+BAD = " ... or so I hoped. boring, awful, a waste of time, the worst"
+
+
+def p_positive(page) -> float:
+    metric = page.locator(VERDICT, has_text="P(positive)").first
+    return float(re.search(r"\d\.\d{3}", metric.inner_text()).group())
+
+
+def test_the_verdict_follows_typing_without_pressing_anything(streamlit_server, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    page.goto(streamlit_server)
+    wait_idle(page, settle_ms=300)
+    open_page(page, "Sentiment", heading="Sentiment", settle_ms=300)
+    box = page.get_by_label("Review", exact=True)
+    box.fill("")
+    words = get_task("imdb").tokenizer
+    box.press_sequentially(GOOD, delay=15)
+    # The page read every word typed, with no Ctrl+Enter and no click outside the box.
+    page.get_by_text(f"{len(words(GOOD))} words read").wait_for(timeout=10_000)
+    wait_idle(page, settle_ms=300)
+    good = p_positive(page)
+    assert good > 0.5, good
+    assert box.evaluate("el => el === document.activeElement")  # the person can keep typing
+    box.press_sequentially(BAD, delay=15)
+    page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=10_000)
+    wait_idle(page, settle_ms=300)
+    bad = p_positive(page)
+    assert bad < 0.5 < good, (good, bad)
+    assert_clean(page, "sentiment")
+    page.snap("sentiment")
