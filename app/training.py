@@ -1,5 +1,6 @@
 """What a training job does on its worker thread: load the task's data, build the model, ``fit`` it with the
-job's progress callback (and the Inside page's probe recorder), then save the run with its outcome.
+job's progress callback (and the Inside page's probe recorder), score a finished model on the task's test split
+when it has one, then save the run with its outcome.
 
 Never calls ``st.*``: it runs outside any Streamlit script run.
 """
@@ -10,7 +11,7 @@ from rnn_core.model import build_model
 from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
 from rnn_core.tasks import get_task
-from rnn_core.train import fit
+from rnn_core.train import add_test_metrics, fit
 
 from .job import Job
 
@@ -35,6 +36,10 @@ def train_job(job: Job) -> None:
         model, task, spec.train_cfg, callbacks=[job.on_event, probe], stop_event=job.stop_event, splits=splits
     )
     status = "diverged" if history.diverged else "stopped" if history.stopped else "finished"
+    if status == "finished" and splits.test is not None:
+        # The held-out test score, comparable with the baselines (a Stop during it only skips it).
+        job.set(phase=f"scoring {len(splits.test):,} test examples")
+        add_test_metrics(model, task, splits, history, stop_event=job.stop_event)
     job.set(phase="saving")
     path = save_run(
         model,

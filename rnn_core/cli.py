@@ -120,7 +120,7 @@ def cmd_train(args) -> Any:
     from .progress import TqdmProgress
     from .runs import save_run
     from .tasks import get_task
-    from .train import evaluate, fit
+    from .train import add_test_metrics, fit
 
     task_cls_opts = dict(args.option)
     task = get_task(args.task)
@@ -167,12 +167,8 @@ def cmd_train(args) -> Any:
     hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)
     if hist.message:
         _log(hist.message)
+    add_test_metrics(model, task, splits, hist)
     metrics = dict(hist.final_metrics())
-    if splits.test is not None and not hist.diverged:
-        ev = evaluate(model, task, splits.test)
-        metrics.update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
-        if hist.kept is not None:
-            hist.kept.update({f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)})
     status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
     root, name = None, args.name
     if args.out:  # --out names the run folder itself

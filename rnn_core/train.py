@@ -362,6 +362,23 @@ def fit(
     return hist
 
 
+def add_test_metrics(
+    model: nn.Module, task: Task, splits: Splits, hist: History, stop_event: threading.Event | None = None
+) -> dict[str, float]:
+    """Score the trained model on the task's held-out test split and file ``test_loss`` / ``test_<metric>``
+    under the kept epoch (so ``hist.final_metrics()`` and a saved run carry them). Nothing for a task without a
+    test split, a diverged run, or when ``stop_event`` interrupts the pass."""
+    if splits.test is None or hist.diverged or hist.kept is None:
+        return {}
+    device = next(model.parameters()).device
+    ev = evaluate(model, task, splits.test, device=device, stop_event=stop_event)
+    if ev is None:
+        return {}
+    found = {f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)}
+    hist.kept.update(found)
+    return found
+
+
 def iterate_batches(
     data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True
 ) -> Iterator[tuple[Tensor, Tensor, Tensor]]:

@@ -321,3 +321,29 @@ def test_real_imdb_is_25k_25k_balanced(real):
     assert torch.equal(again.test.x, splits.test.x)  # the cached parse gives the same data
     ratings, labels = np.array(splits.test.meta["rating"]), splits.test.y.numpy()
     assert ratings[labels == 1].min() >= 7 and ratings[labels == 0].max() <= 4
+
+
+def test_quick_preset_beats_80_percent_on_the_25k_test_reviews():
+    """The Train page's default IMDB preset: one pass over the real training reviews (~20-40 s on 2 cores)."""
+    from rnn_core.train import evaluate, fit
+
+    task = get_task("imdb")
+    mcfg, tcfg = task.configs("quick")
+    splits = task.load(seed=tcfg.seed)
+    model = build_model(mcfg, seed=tcfg.seed)
+    hist = fit(model, task, tcfg, splits=splits)
+    assert not (hist.stopped or hist.diverged), hist.message
+    test = evaluate(model, task, splits.test)
+    print(f"\nIMDB quick preset: {hist.seconds:.1f} s training, test accuracy {test['accuracy']:.4f}")
+    assert test["accuracy"] > 0.80, test
+
+
+def test_bundled_model_keeps_its_test_accuracy():
+    """pretrained/imdb-gru, as the Sentiment page loads it, on all 25,000 test reviews (encoded with its own vocab)."""
+    from rnn_core.runs import load_run
+    from rnn_core.train import evaluate
+
+    run = load_run("imdb-gru")
+    splits = run.task.load()
+    acc = evaluate(run.model, run.task, splits.test)["accuracy"]
+    assert acc >= 0.88 and acc == pytest.approx(run.final_metrics["test_accuracy"], abs=1e-9), acc

@@ -172,8 +172,13 @@ def test_look_inside_opens_the_inside_page_on_this_run_and_review(bundled):
     assert at.get("plotly_chart"), "the unrolled heatmaps of the review"
 
 
-def test_train_page_shows_the_baseline_beside_the_rnn_for_imdb_only(monkeypatch):
+def test_train_page_shows_the_baseline_beside_the_rnns_for_imdb_only(monkeypatch, runs_dir, bundled):
     import rnn_core.baseline as B
+    from rnn_core.train import History
+
+    scored = History(epochs=[{"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.8, "val_loss": 0.4,
+                              "val_accuracy": 0.85, "test_loss": 0.41, "test_accuracy": 0.8512}])
+    save_run(bundled.model, bundled.task, bundled.train_cfg, scored, name="imdb-mine", root=runs_dir)
 
     monkeypatch.setattr(B, "cached_baseline", lambda data_dir=None: {"accuracy": 0.9071, "method": B.METHOD})
     at = AppTest.from_file(APP, default_timeout=60).run()
@@ -182,5 +187,7 @@ def test_train_page_shows_the_baseline_beside_the_rnn_for_imdb_only(monkeypatch)
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
     assert values.get(S.BASELINE_LABEL) == "90.7%"
+    assert values.get("Bundled GRU") == f"{bundled.final_metrics['test_accuracy']:.1%}"
+    assert values.get("Your latest run (imdb-mine)") == "85.1%"
     at.selectbox(key="w.task").select("letters").run()
     assert S.BASELINE_LABEL not in {m.label for m in at.metric}

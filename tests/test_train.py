@@ -204,3 +204,23 @@ def test_keep_best_ends_with_the_weights_of_the_best_validation_epoch():
     plain_model, plain = train(cfg.replace(keep_best=False), [wreck_after_two_epochs])
     assert plain.best_epoch is None and plain.final_metrics()["val_loss"] == plain.epochs[-1]["val_loss"]
     assert evaluate(plain_model, task, task.load().val)["loss"] == pytest.approx(plain.epochs[-1]["val_loss"], abs=1e-6)
+
+
+def test_test_metrics_are_filed_under_the_kept_epoch_and_a_stop_skips_them():
+    from rnn_core.train import add_test_metrics
+
+    task = ContainsThree()
+    base = task.load()
+    splits = Splits(base.train, base.val, test=base.val.subset(slice(0, 40)))
+    model = build_model(MCFG, seed=0)
+    hist = fit(model, task, TrainConfig(epochs=2, batch_size=32, lr=0.01), splits=splits)
+    found = add_test_metrics(model, task, splits, hist)
+    assert set(found) == {"test_loss", "test_accuracy"}
+    assert found["test_accuracy"] == evaluate(model, task, splits.test)["accuracy"]
+    assert hist.final_metrics()["test_accuracy"] == found["test_accuracy"]
+    stopped = threading.Event()
+    stopped.set()
+    hist2 = fit(build_model(MCFG, seed=0), task, TrainConfig(epochs=1, batch_size=32), splits=splits)
+    assert add_test_metrics(model, task, splits, hist2, stop_event=stopped) == {}
+    assert "test_accuracy" not in hist2.final_metrics()
+    assert add_test_metrics(model, task, base, hist2) == {}  # no test split, nothing to add
