@@ -91,5 +91,5 @@ def test_predict_rejects_bad_letters_cleanly(letters_run):
 
 def test_bench_quick_reports_the_contract_keys():
     res = last_json(cli("bench", "--quick"))
-    assert {"fit_tokens_per_s", "bare_tokens_per_s", "ratio", "replay_ms"} <= set(res)
+    assert {"fit_tokens_per_s", "bare_tokens_per_s", "ratio", "replay_ms", "replay_ms_1thread"} <= set(res)
     assert res["ratio"] > 0 and res["replay_ms"] > 0
