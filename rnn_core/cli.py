@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--clip", type=float, dest="clip_grad")
     t.add_argument("--weight-decay", type=float, dest="weight_decay")
     t.add_argument("--val-fraction", type=float, dest="val_fraction", help="share of train held out as validation")
+    t.add_argument("--no-bucket", action="store_false", default=None, dest="bucket",
+                   help="batch reviews in random order (padded to each batch's longest) instead of by length")
     t.add_argument("--keep-best", action="store_true", default=None, dest="keep_best",
                    help="end with the weights of the epoch that did best on validation")
     t.add_argument("--seed", type=int)
@@ -145,6 +147,7 @@ def cmd_train(args) -> Any:
         "weight_decay",
         "val_fraction",
         "keep_best",
+        "bucket",
         "seed",
         "limit",
         "device",

@@ -93,3 +93,15 @@ def test_bench_quick_reports_the_contract_keys():
     res = last_json(cli("bench", "--quick"))
     assert {"fit_tokens_per_s", "bare_tokens_per_s", "ratio", "replay_ms", "replay_ms_1thread"} <= set(res)
     assert res["ratio"] > 0 and res["replay_ms"] > 0
+
+
+def test_train_flags_reach_the_saved_configs(tmp_path):
+    out = tmp_path / "flags"
+    res = last_json(cli("train", "--task", "letters", "--preset", "seed", "--epochs", "5", "--keep-best", "--no-bucket",
+                        "--input-dropout", "0.25", "--weight-decay", "0.001", "--out", str(out)))
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["train"]["keep_best"] is True and cfg["train"]["bucket"] is False
+    assert cfg["train"]["weight_decay"] == 0.001 and cfg["model"]["input_dropout"] == 0.25
+    assert res["epochs"] == 5
+    bad = cli("train", "--task", "letters", "--input-dropout", "1.5", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "input_dropout must be" in bad.stderr and "Traceback" not in bad.stderr
