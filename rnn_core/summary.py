@@ -82,6 +82,17 @@ def summary(model: RecurrentModel, seq_len: int | None = None) -> list[dict[str,
             )
         )
 
+    if cfg.input_dropout > 0:  # Keras would show Dropout(rate) between the input and the first recurrent layer
+        rows.append(
+            dict(
+                layer="dropout",
+                type="Dropout",
+                output_shape=rows[-1]["output_shape"],
+                params=0,
+                keras_params=0,
+            )
+        )
+
     width = cfg.hidden_size * cfg.num_directions
     kind = KERAS_NAMES[cfg.cell]
     for layer in range(cfg.num_layers):

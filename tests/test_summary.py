@@ -90,3 +90,12 @@ def test_shapes_for_bidirectional_stack_and_tagging_head():
 def test_param_count_of_absurd_config_needs_no_allocation():
     cfg = ModelConfig(cell="lstm", vocab_size=10**9, embed_dim=32, hidden_size=8)
     assert param_count(cfg) > 32 * 10**9  # computed, not built
+
+
+def test_input_dropout_shows_as_a_keras_dropout_row_without_parameters():
+    cfg = ModelConfig(cell="gru", vocab_size=10000, embed_dim=32, hidden_size=64, output_size=2, input_dropout=0.4)
+    model = build_model(cfg)
+    rows = summary(model, seq_len=500)
+    assert [r["type"] for r in rows] == ["Embedding", "Dropout", "GRU", "Dense"]
+    assert rows[1]["output_shape"] == "(None, 500, 32)" and rows[1]["params"] == 0
+    assert sum(r["params"] for r in rows) == sum(p.numel() for p in model.parameters()) == param_count(cfg)
