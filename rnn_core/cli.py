@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-fraction", type=float, dest="val_fraction", help="share of train held out as validation")
     t.add_argument("--no-bucket", action="store_false", default=None, dest="bucket",
                    help="batch reviews in random order (padded to each batch's longest) instead of by length")
+    t.add_argument("--bucket-pool", type=int, dest="bucket_pool",
+                   help="sort lengths within pools of this many batches (default 50; smaller mixes more)")
     t.add_argument("--keep-best", action="store_true", default=None, dest="keep_best",
                    help="end with the weights of the epoch that did best on validation")
     t.add_argument("--seed", type=int)
@@ -148,6 +150,7 @@ def cmd_train(args) -> Any:
         "val_fraction",
         "keep_best",
         "bucket",
+        "bucket_pool",
         "seed",
         "limit",
         "device",

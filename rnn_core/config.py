@@ -114,6 +114,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty passed to the optimiser
     seed: int = 0  # seeds init, shuffling and dropout: same seed and settings → identical curves
     bucket: bool = True  # token tasks: batch sequences of similar length so padding costs little
+    bucket_pool: int = 50  # with bucket: sort lengths within pools of this many batches (smaller = more mixing)
     val_fraction: float = 0.0  # > 0: carve this share of train off as validation (Keras validation_split)
     limit: int = 0  # > 0: use at most this many training examples (quick runs, tests)
     keep_best: bool = False  # at the end, restore the weights of the epoch with the best validation metric
@@ -131,6 +132,8 @@ class TrainConfig:
             raise ValueError(f"lr must be a number in (0, 10], not {self.lr!r}")
         if self.clip_grad < 0:
             raise ValueError("clip_grad must be 0 (off) or positive")
+        if isinstance(self.bucket_pool, bool) or not isinstance(self.bucket_pool, int) or self.bucket_pool < 1:
+            raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
         if not 0.0 <= self.weight_decay <= 1.0:
             raise ValueError(f"weight_decay must be in [0, 1], not {self.weight_decay!r}")
         if not 0.0 <= self.val_fraction < 1.0:

@@ -36,15 +36,21 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 # ---------------------------------------------------------------------------------------- batching
 def batch_indices(
-    lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None
+    lengths: Tensor,
+    batch_size: int,
+    shuffle: bool,
+    bucket: bool,
+    generator: torch.Generator | None,
+    pool_batches: int = 50,
 ) -> list[Tensor]:
     """Split example indices into batches. With ``bucket``, examples of similar length go together
-    (shuffle, sort within pools of 50 batches, shuffle the batches) so a batch is padded only to its
-    own longest member — the order stays random from epoch to epoch while padding nearly vanishes."""
+    (shuffle, sort within pools of ``pool_batches`` batches, shuffle the batches) so a batch is padded only
+    to its own longest member — the order stays random from epoch to epoch while padding nearly vanishes.
+    Smaller pools mix lengths more (batches closer to random ones) at the cost of more padding."""
     n = len(lengths)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     if bucket:
-        pool = batch_size * 50
+        pool = batch_size * pool_batches
         chunks = []
         for start in range(0, n, pool):
             part = order[start : start + pool]
@@ -273,7 +279,8 @@ def fit(
         ep_start = time.perf_counter()
         loss_sum = m_sum = m_count = 0.0
         seen = ep_tokens = 0
-        for b, idx in enumerate(batch_indices(train.lengths, cfg.batch_size, True, bucket, gen), start=1):
+        batches = batch_indices(train.lengths, cfg.batch_size, True, bucket, gen, cfg.bucket_pool)
+        for b, idx in enumerate(batches, start=1):
             x, y, lengths = make_batch(train, idx, device)
             out = model(x, lengths)
             loss, s, c, tok = loss_and_stats(task.kind, out, y, lengths, task.warmup)

@@ -115,6 +115,10 @@ def test_bucketing_groups_similar_lengths_and_covers_everything():
         return sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum()) for b in batches)
 
     assert padding(bucketed) < 0.1 * padding(plain)
+    # Smaller pools mix lengths more: padding between the fully sorted pools and random batches.
+    small = batch_indices(lengths, 64, True, True, torch.Generator().manual_seed(0), pool_batches=4)
+    assert sorted(torch.cat(small).tolist()) == list(range(3200))
+    assert padding(bucketed) < padding(small) < 0.5 * padding(plain)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd"])
@@ -136,6 +140,8 @@ def test_impossible_settings_are_clear_errors():
         ModelConfig(cell="transformer").validate()
     with pytest.raises(ValueError, match="input_dropout must be"):
         ModelConfig(input_dropout=1.0).validate()
+    with pytest.raises(ValueError, match="bucket_pool must be"):
+        TrainConfig(bucket_pool=0).validate()
     with pytest.raises(ValueError, match="weight_decay must be"):
         TrainConfig(weight_decay=-0.1).validate()
 
