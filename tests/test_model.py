@@ -236,3 +236,13 @@ def test_build_model_seed_reproduces_the_weights_and_leaves_the_global_rng_alone
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not torch.equal(make_model("gru", seed=4).rnn.weight_ih_l0, a.rnn.weight_ih_l0)
+
+
+def test_run_with_cache_hands_out_ordinary_tensors():
+    # The replay runs under inference mode for speed; what it returns must still take in-place edits.
+    model = make_model("lstm")
+    x, lengths = make_batch(token=False)
+    logits, cache = model.run_with_cache(x, lengths)
+    assert not logits.is_inference() and not any(v.is_inference() for v in cache.values())
+    cache["layers.0.fwd.hook_f"].mul_(2)
+    logits.add_(1)
