@@ -118,8 +118,22 @@ class Task:
         raise NotImplementedError
 
     def decode(self, output: Tensor) -> Any:
-        """Model output for one example → something a person reads (a label, a letter, a list of values)."""
-        raise NotImplementedError
+        """Model output for one example → something a person reads (a label, a letter, a list of values).
+
+        For sequence classification (``kind == "classify"``): logits [C] or [1, C] →
+        ``{"prediction": label, "probabilities": {label: p}}`` over ``labels``; other kinds override this.
+        """
+        labels = self.labels
+        if self.kind != "classify" or not labels:
+            raise NotImplementedError
+        logits = torch.as_tensor(output).detach().float().cpu()
+        if logits.dim() == 2 and logits.shape[0] == 1:
+            logits = logits[0]
+        n = len(labels)
+        if logits.shape != (n,):
+            raise ValueError(f"expected logits of shape [{n}] or [1, {n}], got {list(logits.shape)}")
+        probs = torch.softmax(logits, dim=-1)  # [C]
+        return {"prediction": labels[int(probs.argmax())], "probabilities": dict(zip(labels, probs.tolist()))}
 
     def step_labels(self, data: SeqData, i: int) -> list[str]:
         """What to write under each time step of example ``i`` (letters, words, values)."""

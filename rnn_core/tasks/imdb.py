@@ -248,16 +248,6 @@ class ImdbTask(Task):
         enc = self.encode_text(user_input)
         return torch.tensor([enc.ids], dtype=torch.long), list(enc.tokens)  # [1, seq]
 
-    def decode(self, output: Tensor) -> dict[str, Any]:
-        """Logits [2] or [1, 2] → {"prediction": "neg" | "pos", "probabilities": {"neg": p, "pos": p}}."""
-        logits = torch.as_tensor(output).detach().float().cpu()
-        if logits.dim() == 2 and logits.shape[0] == 1:
-            logits = logits[0]
-        if logits.shape != (len(LABELS),):
-            raise ValueError(f"expected logits of shape [2] or [1, 2], got {list(logits.shape)}")
-        probs = torch.softmax(logits, dim=-1)  # [2]
-        return {"prediction": LABELS[int(probs.argmax())], "probabilities": dict(zip(LABELS, probs.tolist()))}
-
     def step_labels(self, data: SeqData, i: int) -> list[str]:
         """The words of example ``i``: its original words when the text is at hand, else the vocabulary's
         (out-of-vocabulary words then read "<oov>")."""

@@ -150,19 +150,6 @@ class LettersTask(Task):
         letters = "".join(ok)
         return one_hot(letters).unsqueeze(0), list(letters)  # [1, seq, 5]
 
-    def decode(self, output: Tensor) -> dict[str, Any]:
-        """Logits [5] or [1, 5] → {"prediction": letter, "probabilities": {letter: p}}."""
-        logits = torch.as_tensor(output).detach().float().cpu()
-        if logits.dim() == 2 and logits.shape[0] == 1:
-            logits = logits[0]
-        if logits.shape != (len(ALPHABET),):
-            raise ValueError(f"expected logits of shape [5] or [1, 5], got {list(logits.shape)}")
-        probs = torch.softmax(logits, dim=-1)  # [5]
-        return {
-            "prediction": ALPHABET[int(probs.argmax())],
-            "probabilities": {ch: float(p) for ch, p in zip(ALPHABET, probs)},
-        }
-
     def step_labels(self, data: SeqData, i: int) -> list[str]:
         """The letters of example ``i``, one per step."""
         n = int(data.lengths[i])
