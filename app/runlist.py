@@ -42,32 +42,29 @@ def runs() -> list[dict[str, Any]]:
     return list_runs()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _metrics(path: str, mtime: float) -> pd.DataFrame:
-    return read_csv(Path(path) / "metrics.csv")
+@st.cache_data(max_entries=320, show_spinner=False)
+def _csv(file: str, mtime: float) -> pd.DataFrame:
+    return read_csv(Path(file))
+
+
+def _table(path: str | Path, name: str) -> pd.DataFrame:
+    """A run's CSV file, cached by path and modification time (so a rewritten file is re-read); empty when the
+    file is missing or unreadable."""
+    file = Path(path) / name
+    try:
+        return _csv(str(file), file.stat().st_mtime)
+    except (OSError, ValueError):
+        return pd.DataFrame()
 
 
 def metrics(path: str | Path) -> pd.DataFrame:
     """A run's per-epoch metrics (empty for a damaged run); re-read when the file changes."""
-    file = Path(path) / "metrics.csv"
-    try:
-        return _metrics(str(path), file.stat().st_mtime)
-    except (OSError, ValueError):
-        return pd.DataFrame()
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _batches(path: str, mtime: float) -> pd.DataFrame:
-    return read_csv(Path(path) / "batches.csv")
+    return _table(path, "metrics.csv")
 
 
 def batches(path: str | Path) -> pd.DataFrame:
     """A run's per-batch curve (empty when the run has none)."""
-    file = Path(path) / "batches.csv"
-    try:
-        return _batches(str(path), file.stat().st_mtime)
-    except (OSError, ValueError):
-        return pd.DataFrame()
+    return _table(path, "batches.csv")
 
 
 def download_bytes(path: str | Path, fname: str) -> bytes | None:
