@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import CELLS, OPTIMIZERS
+from .config import CELLS, OPTIMIZERS, ModelConfig, TrainConfig
 
 
 class CliError(Exception):
@@ -132,30 +132,9 @@ def cmd_train(args) -> Any:
     if preset not in task.presets:
         raise CliError(f"task {args.task!r} has no preset {preset!r}; presets: {', '.join(task.presets)}")
     task = get_task(args.task, **{**task.presets[preset].task, **task_cls_opts})
-    keys = (
-        "cell",
-        "hidden_size",
-        "embed_dim",
-        "num_layers",
-        "bidirectional",
-        "dropout",
-        "input_dropout",
-        "init",
-        "epochs",
-        "batch_size",
-        "lr",
-        "optimizer",
-        "clip_grad",
-        "weight_decay",
-        "val_fraction",
-        "keep_best",
-        "bucket",
-        "bucket_pool",
-        "seed",
-        "limit",
-        "device",
-    )
-    overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    # Every train flag's dest is a ModelConfig / TrainConfig field name: pass those that were given.
+    fields = set(ModelConfig.__dataclass_fields__) | set(TrainConfig.__dataclass_fields__)
+    overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     mcfg, tcfg = task.configs(preset, **overrides)
     _log(
         f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
