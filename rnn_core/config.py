@@ -41,6 +41,9 @@ class ModelConfig:
     head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
     init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
     padding_idx: int = 0  # token id used for padding (token tasks)
+    # Classification trained as some notes' code does by mistake: softmax on the head's output, then a
+    # cross-entropy that applies softmax again. Predictions are unchanged; the loss flattens and learning slows.
+    double_softmax: bool = False
 
     @property
     def num_directions(self) -> int:
@@ -74,8 +77,9 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
-        if not isinstance(self.bidirectional, bool):
-            raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
+        for name in ("bidirectional", "double_softmax"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if self.vocab_size > 10_000_000:
             raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:

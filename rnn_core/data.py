@@ -1,5 +1,6 @@
 """Where datasets live and how they get there: data-directory resolution, finding a file placed by hand,
-and a download that streams to ``<name>.part``, checks size and SHA-256, then renames into place.
+and a download that streams to ``<name>.part``, checks size and checksum (SHA-256, or the MD5 a source
+publishes), then renames into place.
 
 A failed download never leaves a partial file behind; its DownloadError says how to place the file by hand.
 """
@@ -82,6 +83,16 @@ def how_to_place(name: str, url: str, folder: Path) -> str:
     )
 
 
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    """``"<hex>"`` (SHA-256) or ``"<algorithm>:<hex>"`` (any hashlib algorithm, e.g. ``"md5:9fb6..."`` for
+    sources that only publish MD5) → (algorithm, lowercase hex)."""
+    algorithm, _, hexdigest = checksum.rpartition(":")
+    algorithm = algorithm.lower() or "sha256"
+    if algorithm not in hashlib.algorithms_guaranteed:
+        raise ValueError(f"unknown checksum algorithm {algorithm!r} in {checksum!r}")
+    return algorithm, hexdigest.lower()
+
+
 def _remove(path: Path) -> None:
     try:
         path.unlink()
@@ -92,7 +103,7 @@ def _remove(path: Path) -> None:
 def download(
     url: str,
     dest: str | os.PathLike,
-    sha256: str,
+    checksum: str,
     size: int,
     progress: Progress | None = None,
     timeout: float = TIMEOUT_S,
@@ -100,10 +111,11 @@ def download(
     """Fetch ``url`` to ``dest`` and return ``dest``.
 
     Streams into ``dest + ".part"`` with a tqdm bar on stderr and calls ``progress(done_bytes, total_bytes)``
-    after every chunk (raising from it cancels). Then checks the byte count against ``size`` and the SHA-256
-    against ``sha256`` and only then renames (``os.replace``, atomic) into place. On any failure — network or
-    HTTP error, timeout, wrong size or checksum, cancellation — the .part file is removed and DownloadError
-    explains what happened and how to place the file by hand. Ctrl-C also removes the .part, then propagates.
+    after every chunk (raising from it cancels). Then checks the byte count against ``size`` and the digest
+    against ``checksum`` (see ``parse_checksum``: SHA-256 hex, or e.g. ``"md5:<hex>"``) and only then renames
+    (``os.replace``, atomic) into place. On any failure — network or HTTP error, timeout, wrong size or
+    checksum, cancellation — the .part file is removed and DownloadError explains what happened and how to
+    place the file by hand. Ctrl-C also removes the .part, then propagates.
     """
     dest = Path(dest)
     part = dest.with_suffix(dest.suffix + ".part")
@@ -112,7 +124,8 @@ def download(
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the data folder {dest.parent}: {exc}. {manual}") from exc
-    digest = hashlib.sha256()
+    algorithm, expected = parse_checksum(checksum)
+    digest = hashlib.new(algorithm)
     done = 0
     ok = False
     try:
@@ -147,10 +160,10 @@ def download(
                 f"early); nothing was kept — try again. {manual}"
             )
         got = digest.hexdigest()
-        if got != sha256.lower():
+        if got != expected:
             raise DownloadError(
-                f"checksum mismatch for {dest.name}: expected sha256 {sha256}, got {got} (a damaged or different "
-                f"file); nothing was kept. {manual}"
+                f"checksum mismatch for {dest.name}: expected {algorithm} {expected}, got {got} (a damaged or "
+                f"different file); nothing was kept. {manual}"
             )
         os.replace(part, dest)
         ok = True
@@ -185,7 +198,7 @@ def find_existing(root: Path, candidates: Sequence[str]) -> Path | None:
 def ensure_file(
     name: str,
     url: str,
-    sha256: str,
+    checksum: str,
     size: int,
     subdir: str,
     data_dir: str | os.PathLike | None = None,
@@ -209,7 +222,7 @@ def ensure_file(
         looked = ", ".join(str(root / rel) for rel in [f"{subdir}/{name}", *alternatives])
         raise DownloadError(f"{name} is not in the data folder (looked for: {looked}) and downloading is off. "
                             + how_to_place(name, url, folder))
-    return download(url, folder / name, sha256, size, progress=progress, timeout=timeout)
+    return download(url, folder / name, checksum, size, progress=progress, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -218,7 +231,7 @@ class RemoteFile:
 
     name: str  # file name, e.g. "aclImdb_v1.tar.gz"
     url: str  # official download address
-    sha256: str  # checksum of the official file (checked on download only)
+    checksum: str  # of the official file, checked on download only: SHA-256 hex or "md5:<hex>" (parse_checksum)
     size: int  # bytes of the official file
     subdir: str  # folder under the data dir, e.g. "imdb"
     alternatives: tuple[str, ...] = ()  # other accepted paths under the data dir (files or unpacked folders)
@@ -226,7 +239,7 @@ class RemoteFile:
     def ensure(self, data_dir: str | os.PathLike | None = None, download_ok: bool = True,
                progress: Progress | None = None, timeout: float = TIMEOUT_S) -> Path:
         """``ensure_file`` for this file."""
-        return ensure_file(self.name, self.url, self.sha256, self.size, self.subdir, data_dir=data_dir,
+        return ensure_file(self.name, self.url, self.checksum, self.size, self.subdir, data_dir=data_dir,
                            download_ok=download_ok, alternatives=self.alternatives, progress=progress, timeout=timeout)
 
 

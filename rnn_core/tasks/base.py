@@ -109,6 +109,11 @@ class Task:
         tcfg = tcfg.replace(**{k: v for k, v in overrides.items() if k in tfields and k not in mfields})
         return mcfg.validate(), tcfg.validate()
 
+    def data_label(self) -> str:
+        """Which data this task's numbers are measured on, when its options change that (e.g. digits' MNIST test
+        files only); "" when the description says it all. Pages show it beside accuracies; runs keep it."""
+        return ""
+
     # ---- data -----------------------------------------------------------------------------------
     def load(self, data_dir: str | None = None, limit: int = 0, seed: int = 0) -> Splits:
         raise NotImplementedError
