@@ -1,6 +1,8 @@
 """The default sweep backend: one process per run on this machine, at most one per core, each run with
-``cores // workers`` torch threads. Processes fork from a forkserver that has torch and rnn_core imported
-already, so a run starts in milliseconds, and a run that dies takes only itself down.
+``cores // workers`` torch threads; a run that dies takes only itself down. A single-threaded caller (the
+CLI) forks its workers directly; a caller with threads (the app's server) forks them from a forkserver,
+since forking a threaded process can copy a held lock. Either way torch and rnn_core are imported once,
+before the first fork, so a run starts in milliseconds.
 
 Each worker talks back over its own pipe (not one shared queue): a worker killed mid-message can then
 neither hold a lock other workers need nor garble their messages, and its pipe's end-of-file is how the
@@ -9,6 +11,7 @@ caller learns it died.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import os
 import threading
@@ -21,7 +24,7 @@ from .spec import RunSpec
 
 # "__main__" first: the caller's main script is then imported once in the forkserver (as __mp_main__) rather
 # than again in every worker (the streamlit or pytest launcher would cost each run a second of imports).
-PRELOAD = ["__main__", "rnn_core.sweep.worker"]
+PRELOAD = ["__main__", "rnn_core.sweep.preload"]
 
 
 def _watch_parent(parent: int) -> None:
@@ -56,13 +59,17 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, data_dir: str | None = None):
+    def __init__(self, workers: int | None = None, data_dir: str | None = None, start_method: str | None = None):
         cores = cpu_count()
         self.workers = max(1, min(workers or cores, cores))
         self.threads = max(1, cores // self.workers)
         self.data_dir = data_dir
-        self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(PRELOAD)
+        self.start_method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
+        self._ctx = mp.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            self._ctx.set_forkserver_preload(PRELOAD)
+        else:
+            importlib.import_module(PRELOAD[-1])  # warm up here, once, rather than in every forked worker
         self._pending: list[RunSpec] = []
         self._running: dict[int, tuple[Any, Connection]] = {}  # index -> (Process, its pipe's reading end)
 
