@@ -62,7 +62,7 @@ def iter_sweep(
             for msg in engine.poll(POLL_SECONDS):
                 record = folder.runs[msg.index]
                 if msg.kind == "started":
-                    folder.set_run(msg.index, state="running")
+                    folder.set_run(msg.index, state="running", pid=msg.data.get("pid"))
                     folder.write()
                 elif msg.kind == "done":
                     _save(folder, by_index[msg.index], msg.data)
