@@ -178,3 +178,14 @@ def test_stop_cancels_pending_and_running_and_keeps_what_finished(name, request,
         assert load_run(folder.runs[i]["path"]).status == "finished"
     assert sorted(p.name for p in folder.path.iterdir() if not p.name.startswith(".")) == sorted(
         [folder.runs[i]["name"] for i in finished] + ["sweep.json"])
+
+
+def test_ray_is_optional_for_the_app_and_pinned_for_the_tests():
+    root = Path(__file__).resolve().parents[1]
+    app_reqs = (root / "requirements.txt").read_text().lower().splitlines()
+    assert not any(line.startswith("ray") for line in app_reqs)
+    assert "ray==2.60.0" in (root / "requirements-test.txt").read_text().splitlines()
+    # Only the ray backend imports ray at module level; everything else works without it.
+    top_level = [p.name for p in (root / "rnn_core").rglob("*.py")
+                 if any(line.startswith(("import ray", "from ray")) for line in p.read_text().splitlines())]
+    assert top_level == []
