@@ -56,7 +56,7 @@ def load_model(path: str, stamp: str):
 
 def _follow(key: str, names: dict[str, str], seen: str) -> None:
     """On a pick: make it the session's current run (the Inside page opens it next)."""
-    name = names.get(st.session_session.get(key))
+    name = names.get(st.session_state.get(key))
     session.set_current_run(name)
     st.session_state[seen] = name
 
@@ -73,9 +73,9 @@ def pick_run(task: str, key: str, empty: str):
     labels = {r["path"]: run_label(r) for r in runs}
     cur, seen = session.current_run(), f"{key}_followed"
     current = next((p for p, n in names.items() if n == cur), None)
-    if st.session_session.get(key) not in names:
-        st.session_session.pop(key, None)  # first visit, or the run was deleted since
-    if current and (st.session_session.get(seen) != cur or key not in st.session_state):
+    if st.session_state.get(key) not in names:
+        st.session_state.pop(key, None)  # first visit, or the run was deleted since
+    if current and (st.session_state.get(seen) != cur or key not in st.session_state):
         st.session_state[key] = current
     st.session_state[seen] = cur
     path = st.selectbox("Model", list(names), format_func=labels.get, key=key, on_change=_follow,
