@@ -35,6 +35,8 @@ def run_label(r: dict[str, Any]) -> str:
     elif m.get("val_accuracy") is not None:
         score = f", val accuracy {m['val_accuracy']:.0%}"
     status = "" if r.get("status") in (None, "finished") else f", {r['status']}"
+    if score and r.get("data"):  # e.g. "on MNIST test files only": the data the score is on (Task.data_label)
+        score += f" on {r['data'].split(':')[0]}"
     return f"{r['name']} ({kind}, {(r.get('cell') or '?').upper()}{score}{status})"
 
 

@@ -170,7 +170,8 @@ def cmd_train(args) -> Any:
     start = time.perf_counter()
     splits = task.load(data_dir=args.data_dir, limit=tcfg.limit, seed=tcfg.seed)
     _log(
-        f"data: {len(splits.train)} train, {len(splits.val)} val"
+        (f"data ({task.data_label()}): " if task.data_label() else "data: ") + f"{len(splits.train)} train, "
+        f"{len(splits.val)} val"
         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
     )
     model = build_model(mcfg, seed=tcfg.seed)
@@ -194,6 +195,7 @@ def cmd_train(args) -> Any:
         "seconds": hist.seconds,
         "tokens_per_s": hist.tokens_per_s,
         "metrics": metrics,
+        **({"data": task.data_label()} if task.data_label() else {}),  # which data the metrics are measured on
     }
 
 

@@ -147,6 +147,8 @@ def save_run(
         for key in ("seconds", "tokens_per_s"):
             if isinstance(getattr(history, key, None), (int, float)):
                 config[key] = getattr(history, key)
+    if task.data_label():  # e.g. MNIST test files only: the run's numbers are on that data, not the official split
+        config["data"] = task.data_label()
     if extra:
         config["extra"] = dict(extra)
 
@@ -294,7 +296,8 @@ def read_run_config(path: Path) -> dict[str, Any]:
 def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
     """Every run folder: your runs newest first, then bundled ones. Damaged folders are listed with
     status "damaged" and a ``message``, never raised. Keys: name, path, task, cell, status, created,
-    final_metrics, preset, params, pretrained (and message)."""
+    final_metrics, preset, params, pretrained, data (which data the metrics are on, "" when the task's usual; see
+    Task.data_label) (and message)."""
     out: list[dict[str, Any]] = []
     bases = [(_root(root), False)] + ([(pretrained_dir(), True)] if include_pretrained else [])
     for base, pretrained in bases:
@@ -310,7 +313,7 @@ def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -
                 model = cfg["model"] if isinstance(cfg["model"], dict) else {}
                 row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
                 row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
-                row.update(preset=cfg.get("preset"), params=cfg.get("params"))
+                row.update(preset=cfg.get("preset"), params=cfg.get("params"), data=cfg.get("data") or "")
             except RunError as e:
                 row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
             found.append(row)

@@ -80,7 +80,7 @@ def test_8x8_preprocessing_gives_16_grey_levels_like_scikit_learn():
 @pytest.mark.parametrize("picture, words", [
     (np.zeros((280, 280, 4), dtype=np.uint8), "blank"),
     (np.pad(np.full((6, 6), 255, dtype=np.uint8), 137), "blank"),  # a speck below MIN_INK
-    (np.pad(np.full((14, 14), 255, dtype=np.uint8), 133), "only a dot"),
+    (np.pad(np.full((24, 24), 255, dtype=np.uint8), 128), "only a dot"),  # a dab of the pen
     (np.full((280, 280), 200, dtype=np.uint8) * (np.random.default_rng(0).random((280, 280)) > 0.3), "scribble"),
     (np.zeros((5,)), "shape"),
 ])

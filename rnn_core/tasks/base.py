@@ -109,6 +109,11 @@ class Task:
         tcfg = tcfg.replace(**{k: v for k, v in overrides.items() if k in tfields and k not in mfields})
         return mcfg.validate(), tcfg.validate()
 
+    def option_choices(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Task options a person may switch where they train: option → (allowed values, one line of help).
+        The first value offered is the one to preselect. None by default."""
+        return {}
+
     def data_label(self) -> str:
         """Which data this task's numbers are measured on, when its options change that (e.g. digits' MNIST test
         files only); "" when the description says it all. Pages show it beside accuracies; runs keep it."""

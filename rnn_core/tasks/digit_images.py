@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 MIN_INK = 0.002  # inked share of the canvas below which a drawing counts as blank
-MIN_EXTENT = 0.06  # a drawing whose bounding box spans less than this share of the canvas is a dot
+MIN_EXTENT = 0.1  # a drawing whose bounding box spans less than this share of the canvas is a dot
 MAX_INK = 0.3  # inked share above which a drawing is a scribble: a thick "8" covers under 20%
 INK_LEVEL = 0.2  # a pixel at least this dark counts as inked when finding the drawing's extent
 MNIST_SIZE, MNIST_BOX, MNIST_CENTRE = 28, 20, 14.0  # the test files' mean centre of mass is (13.99, 14.00)

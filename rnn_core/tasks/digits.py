@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from ..config import ModelConfig
-from ..data import DownloadError, data_dir
+from ..data import DownloadError, data_dir, find_existing
 from ..mnist_idx import MNIST_BASE_URL, TEST_FILES, TRAIN_FILES, read_pair, remote_file
 from . import digit_images as img
 from .base import Preset, SeqData, Splits, Task
@@ -129,6 +129,25 @@ class DigitsTask(Task):
         """As Task.configs, with the input width following this task's source (8 or 28 pixels)."""
         mcfg, tcfg = super().configs(preset, **overrides)
         return mcfg.replace(input_size=self.side).validate(), tcfg
+
+    def training_files_present(self, root: str | None = None) -> bool:
+        """Whether MNIST's two training files (or unpacked copies) are in the data folder."""
+        folder = data_dir(root)
+        return all(find_existing(folder, [r.subdir + "/" + r.name, *r.alternatives]) is not None
+                   for r in (remote_file(n) for n in TRAIN_FILES))
+
+    def option_choices(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Reading direction always; for MNIST also the split, test-files-only first when the training files
+        are missing (the official split would have to download them first)."""
+        out = {"read": (READS, "rows: top to bottom, one row per step; columns: left to right.")}
+        if self.source == "mnist":
+            if self.training_files_present():
+                out["split"] = (SPLITS, "official: 60,000 training / 10,000 test images.")
+            else:
+                out["split"] = (SPLITS[::-1], f"MNIST's training files are not in {data_dir() / 'mnist'}: "
+                                "test-files-only trains on 8,000 and scores 2,000 of the 10,000 TEST images; "
+                                "official downloads the 60,000 training images (~10 MB) first.")
+        return out
 
     def data_label(self) -> str:
         """Exactly which images the numbers of this task are measured on."""
