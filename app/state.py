@@ -41,3 +41,5 @@ def current_run() -> str | None:
 
 def set_current_run(name: str | None) -> None:
     st.session_state[CURRENT_RUN] = name
+DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
+DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
