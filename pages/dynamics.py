@@ -24,10 +24,11 @@ with st.expander("Analysis settings", icon=":material/tune:"):
     direction = cols[1].selectbox("Direction", run.model.directions())
     kinds = {"zero": "zero input", "pad": "padding token", "token": "a word", "value": "a constant value"}
     allowed = ["zero", "pad", "token"] if cfg.token_input else ["zero", "value"]
-    kind = cols[2].selectbox("Input held constant", allowed, format_func=kinds.get)
+    kind = cols[2].selectbox("Input held constant", allowed, format_func=kinds.get, key=state.DYNAMICS_INPUT)
     value: float = 0.0
     if kind == "token":
-        word = cols[3].text_input("Word", "the")
+        st.session_state.setdefault(state.DYNAMICS_WORD, "the")
+        word = cols[3].text_input("Word", key=state.DYNAMICS_WORD)
         try:
             value = C.word_id(run, word)
         except ValueError as e:
@@ -53,6 +54,8 @@ if s["leading_distance_from_1_median"] is not None:
 st.caption(f"State = {dyn.state_parts} of layer {dyn.states.layer} ({dyn.states.direction}); analysed in "
            f"{a.seconds:.1f} s, kept for this run until its weights change.")
 st.markdown(C.verdict(s))
+if note := C.rotation_note(a):
+    st.markdown(note)
 
 st.plotly_chart(F.fig_variance(dyn), key="dyn_variance")
 st.caption(F.READ_VARIANCE)
@@ -74,7 +77,7 @@ if not len(dyn.fixed):
     st.info("No slow point met the tolerance for this input: the network keeps moving while it is held. Try another "
             "constant input in the settings above.", icon=":material/search_off:")
     st.stop()
-k = st.slider("Slow point (1 = the slowest)", 1, len(dyn.fixed), 1, key="dyn_point") - 1
+k = st.slider("Slow point (1 = the slowest)", 1, len(dyn.fixed), 1, key="dyn_point") - 1 if len(dyn.fixed) > 1 else 0
 st.caption(f"q = {dyn.fixed.q[k]:.2e} · {dyn.fixed.counts[k]} start(s) ended here · leading λ = "
            f"{dyn.eigenvalues[k, 0]:.4f} (τ = {dyn.time_constants(k)[0]:.1f} steps)")
 cols = st.columns(2)

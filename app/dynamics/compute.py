@@ -14,6 +14,7 @@ import streamlit as st
 from app.playground import load_model, run_label, run_stamp
 from rnn_core.analysis.analyse import Dynamics, Options, analyse, kick_agreement, word_kicks
 from rnn_core.analysis.inputs import example_inputs
+from rnn_core.analysis.rotation import rotation_vs_cycles
 from rnn_core.analysis.states import collect_states
 from rnn_core.runs import list_runs
 from rnn_core.tasks.base import SeqData
@@ -160,17 +161,34 @@ def verdict(s: dict[str, Any]) -> str:
             shape = "lie along a line" if s["line_share"] > 0.9 else "do not lie along one line"
             out.append(f"The {s['slow_points']:,} slow points {shape} ({s['line_share']:.0%} of their variance on "
                        "one direction).")
-        near = s["leading_distance_from_1_median"]
-        out.append(f"Their leading eigenvalue is typically {near:.4f} from 1 — "
-                   + ("a mode that integrates (remembers) its input." if near < 0.02 else "not an integrator."))
+        near, mag = s["leading_distance_from_1_median"], s["leading_abs_eig_median"]
+        if near < 0.02:
+            kind = "a mode that integrates (remembers) its input."
+        elif mag > 1:
+            kind = "a mode that grows: the points are unstable (saddles) along it."
+        else:
+            kind = "every mode fades: these points attract, they do not integrate."
+        out.append(f"Their leading eigenvalue is typically {near:.4f} from 1 (|λ₁| ≈ {mag:.3f}) — {kind}")
         rot = s.get("slowest_rotation")
         if s["leading_complex_share"] and s["leading_complex_share"] > 0.5:
             out.append(f"The slowest mode rotates at most slow points ({s['leading_complex_share']:.0%}).")
         elif rot:
-            out.append(f"The slowest mode is a plain decay, not a rotation; the slowest rotating pair has "
+            out.append(f"The slowest mode is real, not a rotation; the slowest rotating pair has "
                        f"|λ| = {rot['abs']:.3f} and turns {rot['angle_rad']:.3f} rad per step (period "
                        f"{rot['period_steps']:.0f} steps, fading in τ = {rot['tau_steps']:.1f} steps).")
     return " ".join(out)
+
+
+def rotation_note(a: Analysis) -> str | None:
+    """For inputs that oscillate (the sine task's windows carry their frequency): how the state turns with them."""
+    freq = a.inputs.meta.get("freq") if a.inputs.meta else None
+    if freq is None or a.dyn.pca.explained.size < 2:
+        return None
+    r = rotation_vs_cycles(a.dyn, np.asarray(freq, dtype=np.float64), a.dyn.states.step.max() + 1)
+    return (f"Driven by a sine, the state circles the PC 1–PC 2 plane **{r['turns_per_cycle']:.2f}** times per input "
+            f"cycle (median over {r['examples']} examples; correlation of turns with input cycles "
+            f"{r['correlation']:.2f}): the rotation follows the input rather than living in the network's own "
+            "dynamics at the slow points.")
 
 
 def trajectory_picker(run: Any, a: Analysis, key: str) -> list[Trajectory]:

@@ -47,6 +47,10 @@ def bench_run(name: str, n_inputs: int, n_starts: int, data_dir: str | None) -> 
     if len(dyn.fixed):
         lead = dyn.eigenvalues[int(np.argmin(dyn.fixed.q))]
         out["slowest_point_top_eigenvalues"] = [[round(z.real, 5), round(z.imag, 5)] for z in lead[:6]]
+    if data.meta.get("freq") is not None:
+        from .rotation import rotation_vs_cycles
+
+        out["rotation_vs_input"] = rotation_vs_cycles(dyn, np.asarray(data.meta["freq"]), int(data.lengths.max()))
     if run.model.embed is not None and run.task.name == "imdb" and len(dyn.fixed):
         from .word_weights import word_weights
 
