@@ -3,7 +3,7 @@ where inputs take it, its slow (fixed) points under a constant input and how it 
 
 import streamlit as st
 
-from app import state
+from app import session
 from app.dynamics import compute as C
 from app.dynamics import figures as F
 from rnn_core.analysis.analyse import Options
@@ -16,7 +16,7 @@ st.write(
     "eigenvalues of the step linearised around them — after Sussillo & Barak (2013) and Maheswaranathan et al. "
     "(2019), who found sentiment networks integrate evidence along a line of slow points."
 )
-run, path, stamp = C.pick_run(state.DYNAMICS_RUN)
+run, path, stamp = C.pick_run(session.DYNAMICS_RUN)
 cfg = run.model_cfg
 with st.expander("Analysis settings", icon=":material/tune:"):
     cols = st.columns(4)
@@ -24,11 +24,11 @@ with st.expander("Analysis settings", icon=":material/tune:"):
     direction = cols[1].selectbox("Direction", run.model.directions())
     kinds = {"zero": "zero input", "pad": "padding token", "token": "a word", "value": "a constant value"}
     allowed = ["zero", "pad", "token"] if cfg.token_input else ["zero", "value"]
-    kind = cols[2].selectbox("Input held constant", allowed, format_func=kinds.get, key=state.DYNAMICS_INPUT)
+    kind = cols[2].selectbox("Input held constant", allowed, format_func=kinds.get, key=session.DYNAMICS_INPUT)
     value: float = 0.0
     if kind == "token":
-        st.session_state.setdefault(state.DYNAMICS_WORD, "the")
-        word = cols[3].text_input("Word", key=state.DYNAMICS_WORD)
+        st.session_session.setdefault(session.DYNAMICS_WORD, "the")
+        word = cols[3].text_input("Word", key=session.DYNAMICS_WORD)
         try:
             value = C.word_id(run, word)
         except ValueError as e:
@@ -61,7 +61,7 @@ st.plotly_chart(F.fig_variance(dyn), key="dyn_variance")
 st.caption(F.READ_VARIANCE)
 
 st.subheader("Trajectories, readout and slow points")
-trajs = C.trajectory_picker(run, a, state.DYNAMICS_TEXT)
+trajs = C.trajectory_picker(run, a, session.DYNAMICS_TEXT)
 cols = st.columns(3)
 colour_by = cols[0].radio("Colour states by", ["label", "step"], horizontal=True,
                           index=0 if len(run.task.labels) else 1)

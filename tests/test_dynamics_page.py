@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import state
+from app import session
 from rnn_core.runs import resolve_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,7 +20,7 @@ PAGE = "pages/dynamics.py"
 
 def open_page(run: str, **session) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=600).run()
-    at.session_state[state.DYNAMICS_RUN] = str(resolve_run(run))
+    at.session_state[session.DYNAMICS_RUN] = str(resolve_run(run))
     for k, v in session.items():
         at.session_state[k] = v
     at.switch_page(PAGE).run()
@@ -60,16 +60,16 @@ def test_sine_model_state_space_end_to_end():
 
 @pytest.mark.slow
 def test_letters_trajectory_and_bad_input():
-    at = open_page("letters-1in", **{state.DYNAMICS_TEXT: "abcab"})
+    at = open_page("letters-1in", **{session.DYNAMICS_TEXT: "abcab"})
     space = figures(at)[1]
     assert "your input" in names(space)
-    at.text_area(key=state.DYNAMICS_TEXT).set_value("abz!").run()
+    at.text_area(key=session.DYNAMICS_TEXT).set_value("abz!").run()
     assert not at.exception
     assert any("Can't read that input" in w.value for w in at.warning)
     assert "your input" not in names(figures(at)[1])
 
 
 def test_imdb_word_outside_vocabulary_is_refused_before_analysis():
-    at = open_page("imdb-gru", **{state.DYNAMICS_INPUT: "token", state.DYNAMICS_WORD: "qqzzxq"})
+    at = open_page("imdb-gru", **{session.DYNAMICS_INPUT: "token", session.DYNAMICS_WORD: "qqzzxq"})
     assert any("not among the model's" in w.value for w in at.warning)
     assert not at.get("plotly_chart")

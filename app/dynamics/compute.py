@@ -11,12 +11,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app.playground import load_model, run_label, run_stamp
+from app import run_access
 from rnn_core.analysis.analyse import Dynamics, Options, analyse, kick_agreement, word_kicks
 from rnn_core.analysis.inputs import example_inputs
 from rnn_core.analysis.rotation import rotation_vs_cycles
 from rnn_core.analysis.states import collect_states
-from rnn_core.runs import list_runs
 from rnn_core.tasks.base import SeqData
 
 from .figures import Trajectory
@@ -111,29 +110,14 @@ def word_agreement(path: str, stamp: str, options: Options, n_inputs: int = N_IN
 
 
 def _run(path: str, stamp: str) -> Any:
-    return load_model(path, stamp)
+    return run_access.load_model(path, stamp)
 
 
 def pick_run(key: str) -> tuple[Any, str, str]:
-    """A picker over every usable run (bundled first) → (loaded run, its path, its weights stamp)."""
-    runs = [r for r in list_runs() if r.get("status") != "damaged"]
-    runs.sort(key=lambda r: not r["pretrained"])
-    if not runs:
-        st.info("No run to analyse yet: train one on the Train page.", icon=":material/model_training:")
-        st.stop()
-    labels = {r["path"]: f"{r.get('task')} · {run_label(r)}" for r in runs}
-    if st.session_state.get(key) not in labels:
-        st.session_state.pop(key, None)
-        imdb = next((p for p, r in zip(labels, runs) if r.get("task") == "imdb"), None)
-        st.session_state[key] = imdb or next(iter(labels))
-    path = st.selectbox("Model", list(labels), format_func=labels.get, key=key,
-                        help="A bundled model or any run you trained.")
-    stamp = run_stamp(path)
-    try:
-        return load_model(path, stamp), path, stamp
-    except ValueError as e:  # a folder damaged since it was listed
-        st.error(f"Can't load this run: {e}", icon=":material/error:")
-        st.stop()
+    """The model picker over every run (run_access.pick_run) → (loaded run, its path, its weights stamp)."""
+    run = run_access.pick_run(None, key, "No run to analyse yet: train one on the Train page.")
+    path = str(run.path)
+    return run, path, run_access.run_stamp(path)
 
 
 def word_id(run: Any, word: str) -> int:
