@@ -27,7 +27,7 @@ with st.expander("Analysis settings", icon=":material/tune:"):
     kind = cols[2].selectbox("Input held constant", allowed, format_func=kinds.get, key=session.DYNAMICS_INPUT)
     value: float = 0.0
     if kind == "token":
-        st.session_session.setdefault(session.DYNAMICS_WORD, "the")
+        st.session_state.setdefault(session.DYNAMICS_WORD, "the")
         word = cols[3].text_input("Word", key=session.DYNAMICS_WORD)
         try:
             value = C.word_id(run, word)

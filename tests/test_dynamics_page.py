@@ -18,10 +18,10 @@ APP = str(REPO / "streamlit_app.py")
 PAGE = "pages/dynamics.py"
 
 
-def open_page(run: str, **session) -> AppTest:
+def open_page(run: str, **keys) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=600).run()
     at.session_state[session.DYNAMICS_RUN] = str(resolve_run(run))
-    for k, v in session.items():
+    for k, v in keys.items():
         at.session_state[k] = v
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
