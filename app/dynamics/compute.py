@@ -59,7 +59,7 @@ def analysis(run: Any, path: str, stamp: str, options: Options, n_inputs: int = 
         inputs = example_inputs(run.task, n_inputs)
         labels = inputs.y if inputs.y.dim() == 1 else None
         dyn = analyse(run.model, inputs.x, inputs.lengths, labels, options,
-                      progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+                      progress=lambda f, msg: bar.progress(min(1.0, f), text=msg), init_seed=run.train_cfg.seed)
         seconds = time.perf_counter() - start
         status.update(label=f"Analysed {len(inputs)} examples and {options.n_starts} starts in {seconds:.1f} s",
                       state="complete", expanded=False)

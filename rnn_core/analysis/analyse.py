@@ -96,9 +96,11 @@ def analyse(
     labels: Tensor | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
+    init_seed: int = 0,
 ) -> Dynamics:
-    """States of ``x`` and of the same config untrained (seeded initial weights), PCA of both, slow points from
-    ``options.n_starts`` starts under the constant input, and each point's Jacobian eigen-decomposition."""
+    """States of ``x`` and of the same config untrained, PCA of both, slow points from ``options.n_starts`` starts
+    under the constant input, and each point's Jacobian eigen-decomposition. The untrained network is
+    ``build_model(cfg, seed=init_seed)``: pass the run's training seed to get the very weights it started from."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     model = model.eval()
@@ -114,7 +116,7 @@ def analyse(
     _done(seconds, "states")
 
     tick = phase("untrained", 0.3, 0.5, "The same network untrained, for comparison")
-    fresh = build_model(model.cfg, seed=options.seed).eval()
+    fresh = build_model(model.cfg, seed=init_seed).eval()
     untrained = fit_pca(collect_states(fresh, x, lengths, labels, options.layer, options.direction, tick).states)
     _done(seconds, "untrained")
 

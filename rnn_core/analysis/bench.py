@@ -30,7 +30,8 @@ def bench_run(name: str, n_inputs: int, n_starts: int, data_dir: str | None) -> 
     def progress(f: float, msg: str) -> None:
         print(f"\r{name}: {f:5.0%} {msg:<60}", end="", file=sys.stderr, flush=True)
 
-    dyn = analyse(run.model, data.x, data.lengths, labels, Options(n_starts=n_starts), progress)
+    dyn = analyse(run.model, data.x, data.lengths, labels, Options(n_starts=n_starts), progress,
+                  init_seed=run.train_cfg.seed)
     print(file=sys.stderr)
     out: dict[str, Any] = {
         "run": name,
