@@ -62,13 +62,17 @@ st.caption(F.READ_VARIANCE)
 
 st.subheader("Trajectories, readout and slow points")
 trajs = C.trajectory_picker(run, a, session.DYNAMICS_TEXT)
-cols = st.columns(3)
-colour_by = cols[0].radio("Colour states by", ["label", "step"], horizontal=True,
+cols = st.columns(4)
+view = cols[0].radio("View", ["2-D with Play", "3-D"], horizontal=True, key="dyn_view")
+colour_by = cols[1].radio("Colour states by", ["label", "step"], horizontal=True,
                           index=0 if len(run.task.labels) else 1)
 n_pc = len(dyn.pca.explained)
-pcx = cols[1].selectbox("Horizontal axis", range(n_pc), 0, format_func=lambda k: f"PC {k + 1}")
-pcy = cols[2].selectbox("Vertical axis", range(n_pc), min(1, n_pc - 1), format_func=lambda k: f"PC {k + 1}")
-st.plotly_chart(F.fig_state_space(dyn, trajs, run.task.labels, colour_by, (pcx, pcy)), key="dyn_space")
+pcx = cols[2].selectbox("Horizontal axis", range(n_pc), 0, format_func=lambda k: f"PC {k + 1}")
+pcy = cols[3].selectbox("Vertical axis", range(n_pc), min(1, n_pc - 1), format_func=lambda k: f"PC {k + 1}")
+if view == "3-D":
+    st.plotly_chart(F.fig_state_space_3d(dyn, trajs, run.task.labels), key="dyn_space3d")
+else:
+    st.plotly_chart(F.fig_state_space(dyn, trajs, run.task.labels, colour_by, (pcx, pcy)), key="dyn_space")
 st.caption(F.READ_SPACE)
 st.caption(F.READ_FIXED)
 

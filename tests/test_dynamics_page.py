@@ -67,6 +67,9 @@ def test_letters_trajectory_and_bad_input():
     assert not at.exception
     assert any("Can't read that input" in w.value for w in at.warning)
     assert "your input" not in names(figures(at)[1])
+    at.radio(key="dyn_view").set_value("3-D").run()  # the top three PCs, turnable
+    assert not at.exception
+    assert {t["type"] for t in figures(at)[1]["data"]} == {"scatter3d"}
 
 
 def test_imdb_word_outside_vocabulary_is_refused_before_analysis():

@@ -194,3 +194,33 @@ def fig_time_constants(eigenvalues: np.ndarray, k: int = 12) -> go.Figure:
                            hovertemplate="%{x}: τ = %{y:.1f} steps (|λ| = %{customdata:.4f})<extra></extra>"))
     fig.update_layout(yaxis=dict(title="τ (steps)", type="log"), xaxis=dict(title="mode (largest |λ| first)"))
     return _layout(fig, "Time constants of the fading modes", height=440)
+
+
+def fig_state_space_3d(dyn: Dynamics, trajectories: list[Trajectory], label_names: list[str]) -> go.Figure:
+    """The same picture on the top three PCs (drag to turn it): states by label, slow points, trajectories."""
+    k = min(3, len(dyn.pca.explained))
+    proj = dyn.pca.project(dyn.states.states, k)  # [points, k]
+    proj = np.pad(proj, ((0, 0), (0, 3 - k)))  # a 2-unit network still draws, flat
+    pick = _subsample(len(proj), MAX_POINTS // 2)
+    labels = dyn.states.point_labels()
+    fig = go.Figure()
+    for c in sorted(set(labels.tolist())):
+        sel = pick[labels[pick] == c]
+        name = label_names[c] if 0 <= c < len(label_names) else "states"
+        fig.add_scatter3d(x=proj[sel, 0], y=proj[sel, 1], z=proj[sel, 2], mode="markers", name=name,
+                          marker=dict(size=2, opacity=0.3, color=LABEL_COLOURS[c % len(LABEL_COLOURS)]),
+                          hoverinfo="skip")
+    if len(dyn.fixed):
+        fp = np.pad(dyn.pca.project(dyn.fixed.points, k), ((0, 0), (0, 3 - k)))
+        fig.add_scatter3d(x=fp[:, 0], y=fp[:, 1], z=fp[:, 2], mode="markers", name="slow points",
+                          marker=dict(size=3, symbol="diamond", color=np.log10(np.maximum(dyn.fixed.q, 1e-30)),
+                                      colorscale="YlOrBr_r"),
+                          customdata=dyn.fixed.q, hovertemplate="slow point, q = %{customdata:.2e}<extra></extra>")
+    for t, colour in zip(trajectories, TRAJ_COLOURS * 4):
+        p = np.pad(dyn.pca.project(t.states, k), ((0, 0), (0, 3 - k)))
+        fig.add_scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="lines", name=t.name, text=t.steps,
+                          line=dict(color=colour, width=4),
+                          hovertemplate="step %{pointNumber}: %{text}<extra>" + t.name + "</extra>")
+    fig.update_layout(scene=dict(xaxis_title="PC 1", yaxis_title="PC 2", zaxis_title="PC 3"),
+                      legend=dict(orientation="h", y=-0.05))
+    return _layout(fig, "State space on the top three principal components", height=600)

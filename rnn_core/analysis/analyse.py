@@ -52,7 +52,8 @@ class Dynamics:
     slow_left: np.ndarray
     readout: np.ndarray | None
     initial: np.ndarray
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall-clock seconds per phase
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU seconds per phase
 
     def time_constants(self, k: int) -> np.ndarray:
         """τ = −1/ln|λ| in steps for slow point k's modes."""
@@ -103,41 +104,43 @@ def analyse(
     ``build_model(cfg, seed=init_seed)``: pass the run's training seed to get the very weights it started from."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     model = model.eval()
 
     def phase(name: str, lo: float, hi: float, msg: str) -> Callable[[float], None]:
         report(lo, msg)
-        seconds[name] = time.perf_counter()
+        seconds[name], cpu[name] = time.perf_counter(), time.process_time()
         return lambda f: report(lo + (hi - lo) * f, msg)
 
     tick = phase("states", 0.0, 0.3, "Replaying the inputs and collecting states")
     states = collect_states(model, x, lengths, labels, options.layer, options.direction, tick)
     pca = fit_pca(states.states, options.seed)
-    _done(seconds, "states")
+    _done(seconds, cpu, "states")
 
     tick = phase("untrained", 0.3, 0.5, "The same network untrained, for comparison")
     fresh = build_model(model.cfg, seed=init_seed).eval()
     untrained = fit_pca(collect_states(fresh, x, lengths, labels, options.layer, options.direction, tick).states)
-    _done(seconds, "untrained")
+    _done(seconds, cpu, "untrained")
 
     tick = phase("fixed_points", 0.5, 0.9, f"Searching slow points from {options.n_starts} starts")
     cmap = cell_map(model, options.layer, options.direction)
     xi = layer_drive(model, cmap, constant_input(model, options.input_kind, options.input_value))
     starts = sample_starts(states.states, options.n_starts, seed=options.seed)
     fixed = find_fixed_points(cmap, xi, starts, steps=options.steps, progress=tick)
-    _done(seconds, "fixed_points")
+    _done(seconds, cpu, "fixed_points")
 
     phase("jacobians", 0.9, 1.0, "Linearising around each slow point")
     readout = readout_direction(model, cmap)
     eig, right, left = _modes(cmap, fixed, xi, readout)
-    _done(seconds, "jacobians")
+    _done(seconds, cpu, "jacobians")
     report(1.0, "Done")
     return Dynamics(options, cmap.cell, cmap.state_parts, states, pca, untrained.explained, fixed, eig, right,
-                    left, readout, np.zeros(cmap.state_size), seconds)
+                    left, readout, np.zeros(cmap.state_size), seconds, cpu)
 
 
-def _done(seconds: dict[str, float], name: str) -> None:
+def _done(seconds: dict[str, float], cpu: dict[str, float], name: str) -> None:
     seconds[name] = time.perf_counter() - seconds[name]
+    cpu[name] = time.process_time() - cpu[name]
 
 
 def _modes(cmap: CellMap, fixed: FixedPoints, xi: Tensor, readout: np.ndarray | None):

@@ -41,6 +41,7 @@ def bench_run(name: str, n_inputs: int, n_starts: int, data_dir: str | None) -> 
         "cpu_seconds": time.process_time() - cpu,
         "seconds_load": load_s,
         "seconds": dyn.seconds,
+        "cpu_seconds_by_phase": dyn.cpu_seconds,
         "load_average_1min": os.getloadavg()[0],
         "torch_threads": torch.get_num_threads(),
         "summary": dyn.summary(),
