@@ -4,13 +4,14 @@ config field or task option as ``KEY=V1,V2``, seeds, and where to run — turned
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 
 import streamlit as st
 
 from rnn_core.config import CELLS
 from rnn_core.sweep import SweepSpec, parse_grid, parse_seeds
-from rnn_core.sweep.backend import cpu_count
+from rnn_core.sweep.backend import RAY_ADDRESS_ENV, cpu_count
 from rnn_core.tasks import list_tasks, task_class
 
 # (field, label, help) of the fields most sweeps vary; any other goes in "Other fields"
@@ -52,7 +53,8 @@ def grid_form() -> Launch | None:
         workers = c4.number_input("Runs at once", 1, cpu_count(), cpu_count(), key="sweep_workers",
                                   help="At most one per core.")
         backends = ["local"] + (["ray"] if importlib.util.find_spec("ray") else [])
-        backend = c5.radio("Where", backends, horizontal=True, key="sweep_backend",
+        on_cluster = "ray" in backends and bool(os.environ.get(RAY_ADDRESS_ENV))
+        backend = c5.radio("Where", backends, horizontal=True, key="sweep_backend", index=1 if on_cluster else 0,
                            help="local: this machine's cores. ray: the Ray cluster in UNROLLED_RAY_ADDRESS "
                                 "(or a local Ray instance).")
         submitted = st.form_submit_button("Launch sweep", type="primary", icon=":material/play_arrow:")
