@@ -23,7 +23,10 @@ LAYOUT: dict[str, list[tuple[str, str, str]]] = {
         ("pages/letters_playground.py", "Letters playground", ":material/abc:"),
         ("pages/sentiment.py", "Sentiment", ":material/reviews:"),
     ],
-    "Runs": [("pages/runs.py", "Runs", ":material/folder_open:")],
+    "Runs": [
+        ("pages/runs.py", "Runs", ":material/folder_open:"),
+        ("pages/sweeps.py", "Sweeps", ":material/grid_on:"),
+    ],
 }
 DEFAULT = "pages/home.py"  # needs no download and no trained run
 
