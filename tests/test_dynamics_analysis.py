@@ -124,6 +124,19 @@ def test_cell_map_reproduces_the_replay(cell, layers, bidirectional):
         np.testing.assert_allclose(states.trajectory(0)[t], s[0].detach().numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_fused_state_collection_equals_the_replay(cell):
+    """Unidirectional RNN / GRU states come from the fused kernel: they must be the replay's, padding excluded."""
+    model = make_model(cell, token=True, seed=7)
+    x, _ = make_batch(token=True)
+    states = collect_states(model, x)
+    _, cache = model.run_with_cache(x, names_filter="layers.0.fwd.hook_h")
+    lengths = (x != 0).sum(1)
+    want = np.concatenate([cache["layers.0.fwd.hook_h"][i, : int(n)].numpy() for i, n in enumerate(lengths)])
+    np.testing.assert_allclose(states.states, want, atol=1e-5)
+    assert states.step.tolist() == [t for n in lengths.tolist() for t in range(n)]
+
+
 def test_constant_input_and_layer_errors_are_clear():
     model = make_model("gru", token=True)
     assert torch.equal(constant_input(model, "pad"), model.embed.weight[0].detach())
