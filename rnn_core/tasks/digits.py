@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from ..config import ModelConfig
@@ -163,6 +161,10 @@ class DigitsTask(Task):
         """Train and test splits (val is the test split, the same object). ``limit`` > 0 keeps a stratified
         sample of that many training images (seeded); the test images never change. ``meta["index"]`` is each
         image's position in its source (scikit-learn's array or the idx file)."""
+        # Imported here: scikit-learn takes seconds to import, and listing tasks must stay instant.
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
         if self.source == "sklearn":
             bunch = load_digits()
             images, labels = bunch.images, bunch.target
