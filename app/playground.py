@@ -135,8 +135,8 @@ def trace(model, x: torch.Tensor, layer: int = -1) -> Trace:
     logits = cache["hook_logits"][0]  # [seq, outputs]
     if cfg.bidirectional and cfg.head == "last":
         logits = prefix_logits(model, x)  # [seq, classes]: the backward half must not see past step t
-    dirs = ("fwd", "bwd") if cfg.bidirectional else ("fwd",)
-    return Trace(cfg.cell, direction_views(cache, layer, dirs, cfg.cell), logits.numpy().astype(np.float64), layer)
+    views = direction_views(cache, layer, model.directions(), cfg.cell)
+    return Trace(cfg.cell, views, logits.numpy().astype(np.float64), layer)
 
 
 def fig_inside(tr: Trace, steps: list[str], inputs: np.ndarray, prediction: StepPrediction,

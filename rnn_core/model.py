@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -18,43 +17,21 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .cells import CELL_ACTIVATIONS, gru_step, lstm_step, rnn_step
 from .config import ModelConfig
-
-HookFn = Callable[[Tensor, "HookPoint"], "Tensor | None"]
+from .hooks import (
+    LOGITS,
+    HookFn,
+    HookPoint,
+    NamePredicate,
+    NamesFilter,
+    attached,
+    directions,
+    hook_name,
+    input_name,
+    make_filter,
+    recurrent_names,
+)
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass
-class HookPoint:
-    """A named place in the replay. ``step`` is the time index while a per-step hook runs
-    (None for whole-sequence points: hook_embed / hook_input / hook_logits)."""
-
-    name: str
-    hooks: list[HookFn] = field(default_factory=list)
-    step: int | None = None
-
-    def __call__(self, t: Tensor, step: int | None = None) -> Tensor:
-        self.step = step
-        for fn in self.hooks:
-            out = fn(t, self)
-            if out is not None:
-                if out.shape != t.shape:
-                    raise ValueError(
-                        f"hook on {self.name} returned shape {tuple(out.shape)}, expected {tuple(t.shape)}"
-                    )
-                t = out
-        return t
-
-
-def _make_filter(names_filter) -> Callable[[str], bool]:
-    if names_filter is None:
-        return lambda _n: True
-    if callable(names_filter):
-        return names_filter
-    if isinstance(names_filter, str):
-        return lambda n: n == names_filter
-    wanted = set(names_filter)
-    return lambda n: n in wanted
 
 
 class RecurrentModel(nn.Module):
@@ -82,15 +59,14 @@ class RecurrentModel(nn.Module):
 
     # ----------------------------------------------------------------------------------------- names
     def directions(self) -> tuple[str, ...]:
-        return ("fwd", "bwd") if self.cfg.bidirectional else ("fwd",)
+        """``("fwd",)`` or, bidirectional, ``("fwd", "bwd")``."""
+        return directions(self.cfg.bidirectional)
 
     def activation_names(self) -> list[str]:
         """Every hook point name, in the order DESIGN.md lists them."""
-        names = ["hook_embed" if self.cfg.token_input else "hook_input"]
-        for layer in range(self.cfg.num_layers):
-            for d in self.directions():
-                names += [f"layers.{layer}.{d}.hook_{a}" for a in CELL_ACTIVATIONS[self.cfg.cell]]
-        return names + ["hook_logits"]
+        cfg = self.cfg
+        per_step = recurrent_names(CELL_ACTIVATIONS[cfg.cell], cfg.num_layers, cfg.bidirectional)
+        return [input_name(cfg.token_input), *per_step, LOGITS]
 
     # ----------------------------------------------------------------------------------- fused path
     def lengths_of(self, x: Tensor, lengths: Tensor | Sequence[int] | None) -> Tensor | None:
@@ -151,7 +127,7 @@ class RecurrentModel(nn.Module):
         self,
         x: Tensor,
         lengths: Tensor | Sequence[int] | None = None,
-        names_filter=None,
+        names_filter: NamesFilter = None,
         incl_grad: bool = False,
         grad_target: Callable[[Tensor], Tensor] | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
@@ -165,7 +141,7 @@ class RecurrentModel(nn.Module):
         (default: the sum over the batch of each output's largest logit — the predicted class's score,
         or the regression value itself).
         """
-        keep = _make_filter(names_filter)
+        keep = make_filter(names_filter)
         store: dict[str, list[Tensor] | Tensor] = {}
         logits = self._replay(x, lengths, store, keep, track_grad=incl_grad, inference=not incl_grad)
         grads: dict[str, Tensor] = {}
@@ -198,29 +174,28 @@ class RecurrentModel(nn.Module):
         self,
         x: Tensor,
         lengths: Tensor | Sequence[int] | None = None,
-        fwd_hooks: Iterable[tuple[str, HookFn]] = (),
+        fwd_hooks: Iterable[tuple[str | NamePredicate, HookFn]] = (),
     ) -> Tensor:
         """Replay with interventions: each ``fn(activation, hook)`` may return a replacement, which then
         flows through the rest of the recurrence. Per-step points get ``[batch, units]`` with
         ``hook.step`` set; hook_embed / hook_input / hook_logits get the whole ``[batch, seq, units]``.
-        Hooks are removed when the call ends, also when it raises."""
+        Each pair names a hook point or gives a predicate over names (like ``names_filter``), which attaches
+        ``fn`` to every matching point. The hooks are removed when the call ends, also when it raises."""
         with self.hooks(fwd_hooks):
             with torch.no_grad():
                 return self._replay(x, lengths, None, lambda _n: False, track_grad=False)
 
     @contextmanager
-    def hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]) -> Iterator["RecurrentModel"]:
-        """Attach hooks for the duration of a ``with`` block; always detached afterwards."""
-        try:
-            for name, fn in fwd_hooks:
-                if name not in self.hook_points:
-                    raise KeyError(f"no hook point named {name!r}; see model.activation_names()")
-                self.hook_points[name].hooks.append(fn)
+    def hooks(self, fwd_hooks: Iterable[tuple[str | NamePredicate, HookFn]]) -> Iterator["RecurrentModel"]:
+        """Attach hooks (pairs of a name or predicate and ``fn``) for the duration of a ``with`` block.
+
+        Blocks nest: leaving one detaches exactly the hooks it attached, so an enclosing block's stay.
+        """
+        with attached(self.hook_points, fwd_hooks):
             yield self
-        finally:
-            self.reset_hooks()
 
     def reset_hooks(self) -> None:
+        """Detach every hook (also those of enclosing ``hooks()`` blocks)."""
         for hp in self.hook_points.values():
             hp.hooks.clear()
 
@@ -251,7 +226,7 @@ class RecurrentModel(nn.Module):
         bsz, seq = x.shape[0], x.shape[1]
         mask = None if lengths is None else _step_mask(lengths, seq, device)  # [batch, seq]
 
-        in_name = "hook_embed" if cfg.token_input else "hook_input"
+        in_name = input_name(cfg.token_input)
         inp = self._inputs(x)  # [batch, seq, in]
         if torch.is_grad_enabled() and not inp.requires_grad:
             inp = inp.detach().requires_grad_()  # feature input: incl_grad needs d target / d input
@@ -272,9 +247,9 @@ class RecurrentModel(nn.Module):
             layer_in = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]  # [batch, seq, dirs*hidden]
             # Inter-layer dropout is off in eval mode, as in the fused path.
 
-        per_step = self.hook_points["hook_logits"](self.head(layer_in))  # [batch, seq, output]
-        if store is not None and keep("hook_logits"):
-            store["hook_logits"] = per_step
+        per_step = self.hook_points[LOGITS](self.head(layer_in))  # [batch, seq, output]
+        if store is not None and keep(LOGITS):
+            store[LOGITS] = per_step
         if cfg.head == "every":
             return per_step  # padded steps hold head(0), as in the fused path
         return self.head(self._last(layer_in, lengths))  # [batch, output]
@@ -282,9 +257,9 @@ class RecurrentModel(nn.Module):
     def _run_direction(self, layer, direction, xi_all, w_hh, b_hh, mask, store, keep, bsz, seq) -> Tensor:
         """Loop one direction of one layer over time; returns its h sequence [batch, seq, hidden]."""
         cfg = self.cfg
-        prefix = f"layers.{layer}.{direction}."
-        points = {a: self.hook_points[prefix + "hook_" + a] for a in CELL_ACTIVATIONS[cfg.cell]}
-        kept = {a: [] for a in points if store is not None and keep(prefix + "hook_" + a)}
+        names = {a: hook_name(layer, direction, a) for a in CELL_ACTIVATIONS[cfg.cell]}
+        points = {a: self.hook_points[n] for a, n in names.items()}
+        kept = {a: [] for a, n in names.items() if store is not None and keep(n)}
         active = {a for a, hp in points.items() if hp.hooks} | set(kept)
         zero = xi_all.new_zeros(bsz, cfg.hidden_size)  # [batch, hidden]
         h = zero
@@ -328,7 +303,7 @@ class RecurrentModel(nn.Module):
 
         if store is not None:
             for a, vals in kept.items():
-                store[prefix + "hook_" + a] = vals if direction == "fwd" else vals[::-1]
+                store[names[a]] = vals if direction == "fwd" else vals[::-1]
         return torch.stack(hs, dim=1)  # [batch, seq, hidden]
 
 
