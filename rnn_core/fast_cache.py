@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from .cells import CELL_ACTIVATIONS, gru_gates, lstm_cell_states, lstm_gates, recurrent, rnn_cell
 from .hooks import LOGITS, NamePredicate, hook_name, input_name
-from .replay import DirectionWeights, Lengths, finish_cache, step_mask
+from .replay import DirectionWeights, Lengths, eval_mode, finish_cache, step_mask
 
 if TYPE_CHECKING:
     from .model import RecurrentModel
@@ -73,13 +73,8 @@ def cache_fast(
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """``run_with_cache`` without hooks or gradients (see its docstring): the same logits and cache as the step
     replay, to rounding (the parity tests hold them within 1e-5)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            logits, values, mask = _read(model, x, lengths, keep)
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.inference_mode():
+        logits, values, mask = _read(model, x, lengths, keep)
     return logits.clone(), finish_cache(values, {}, mask)
 
 

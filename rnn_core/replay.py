@@ -195,7 +195,7 @@ def cache_by_steps(
     cache also holds each kept name's gradient. Without gradients it runs under inference mode (~15 % less
     per-op overhead, which dominates a step of a small batch)."""
     store: Store = {}
-    with _eval(model), torch.inference_mode() if not incl_grad else torch.enable_grad():
+    with eval_mode(model), torch.inference_mode() if not incl_grad else torch.enable_grad():
         logits = replay(model, x, lengths, keep=keep, store=store)
         grads: dict[str, Tensor] = {}
         if incl_grad:
@@ -211,12 +211,12 @@ def cache_by_steps(
 
 def run_hooked(model: RecurrentModel, x: Tensor, lengths: Lengths = None) -> Tensor:
     """Logits of the step replay with whatever hooks are attached, without gradients."""
-    with _eval(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         return replay(model, x, lengths, keep=lambda _n: False, store=None)
 
 
 @contextmanager
-def _eval(model: nn.Module) -> Iterator[None]:
+def eval_mode(model: nn.Module) -> Iterator[None]:
     """Replay in eval mode (dropout off, as Keras replays), restoring the module's mode afterwards."""
     was_training = model.training
     model.eval()
