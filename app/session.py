@@ -43,3 +43,7 @@ def current_run() -> str | None:
 
 def set_current_run(name: str | None) -> None:
     st.session_state[CURRENT_RUN] = name
+DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
+DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
+DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
+DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page
