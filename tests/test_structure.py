@@ -64,7 +64,7 @@ def test_every_third_party_import_is_a_pinned_requirement():
     sources += [*REPO.glob("tests/*.py"), *(REPO / "rnn_core").rglob("*.py"), *(REPO / "app").rglob("*.py")]
     imported = {m.split(".")[0] for path in sources for m in _imported_modules(path)}
     third_party = imported - set(sys.stdlib_module_names) - LOCAL
-    lines = (REPO / "requirements.txt").read_text().splitlines()
+    lines = [ln for f in ("requirements.txt", "requirements-test.txt") for ln in (REPO / f).read_text().splitlines()]
     pinned = {ln.split("==")[0].strip().lower() for ln in lines if "==" in ln}
     undeclared = sorted(m for m in third_party if DISTRIBUTIONS.get(m, m).lower().replace("_", "-") not in pinned)
-    assert undeclared == [], f"imported but not pinned in requirements.txt: {undeclared}"
+    assert undeclared == [], f"imported but not pinned in requirements(-test).txt: {undeclared}"
