@@ -5,7 +5,7 @@ Plain PyTorch: nothing here imports streamlit or plotly.
 
 from .config import ModelConfig, TrainConfig
 from .hooks import HookPoint
-from .model import RecurrentModel, build_model, count_parameters
+from .model import RecurrentModel, build_model
 from .predict import predict
 from .runs import load_run, save_run
 from .tasks import get_task, list_tasks
@@ -17,7 +17,6 @@ __all__ = [
     "RecurrentModel",
     "HookPoint",
     "build_model",
-    "count_parameters",
     "get_task",
     "list_tasks",
     "fit",
