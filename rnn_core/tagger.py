@@ -118,14 +118,18 @@ class TaggerModel(nn.Module):
         """x [batch, seq, 1 + chars] → tag logits [batch, seq, tags]."""
         x = x.to(self.embed.weight.device)
         ids = self._word_ids(x)  # [batch, seq]
+        inp = torch.cat([self.embed(ids), self._word_char_vectors(x)], dim=-1)  # [batch, seq, embed + width]
+        if lengths is None:
+            lengths = (x[..., 0] != PAD).sum(dim=1)  # [batch]
+        return self.words(inp, lengths)
+
+    def _word_char_vectors(self, x: Tensor) -> Tensor:
+        """Character vectors of every real word of x [batch, seq, 1 + chars] → [batch, seq, width], 0 at padding."""
         real = x[..., 0] != PAD  # [batch, seq]
-        vec = x.new_zeros(*ids.shape, self.chars.cfg.output_size, dtype=self.embed.weight.dtype)
+        vec = torch.zeros(*real.shape, self.chars.cfg.output_size, dtype=self.embed.weight.dtype, device=x.device)
         if bool(real.any()):
             vec[real] = self.char_vectors(x[..., 1:][real])  # [words, width] into [batch, seq, width]
-        inp = torch.cat([self.embed(ids), vec], dim=-1)  # [batch, seq, embed + width]
-        if lengths is None:
-            lengths = real.sum(dim=1)  # [batch]
-        return self.words(inp, lengths)
+        return vec
 
     # ---------------------------------------------------------------------------------- replay path
     def _split_hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]) -> tuple[list, list]:
@@ -151,6 +155,15 @@ class TaggerModel(nn.Module):
     def reset_hooks(self) -> None:
         self.chars.reset_hooks()
         self.words.reset_hooks()
+
+    @torch.no_grad()
+    def _char_vectors_fused(self, x: Tensor) -> Tensor:
+        was = self.chars.training
+        self.chars.eval()  # the replay runs in eval mode; so does its shortcut
+        try:
+            return self._word_char_vectors(x)
+        finally:
+            self.chars.train(was)
 
     def _char_replay(self, x: Tensor, keep: Callable[[str], bool]) -> tuple[Tensor, dict[str, Tensor]]:
         """Replay the character network over every word position: (vectors [batch, seq, width], cache with
@@ -183,7 +196,12 @@ class TaggerModel(nn.Module):
         cover the word-level names (``hook_input_grad`` includes the character vectors' share)."""
         keep = _make_filter(names_filter)
         x = x.to(self.embed.weight.device)
-        vec, cache = self._char_replay(x, keep)
+        wanted = any(keep(CHARS_PREFIX + n) for n in self.chars.activation_names())
+        hooked = any(hp.hooks for hp in self.chars.hook_points.values())
+        if wanted or hooked:
+            vec, cache = self._char_replay(x, keep)
+        else:  # nothing to record or edit in the character network: its fused path gives the same vectors
+            vec, cache = self._char_vectors_fused(x), {}
         with torch.no_grad():
             inp = torch.cat([self.embed(x[..., 0].long()), vec], dim=-1)  # [batch, seq, embed + width]
         if lengths is None:
@@ -204,3 +222,13 @@ class TaggerModel(nn.Module):
         with self.hooks(fwd_hooks):
             logits, _ = self.run_with_cache(x, lengths, names_filter=[])
         return logits
+
+
+def word_char_cache(cache: dict[str, Tensor], position: int, n_chars: int, batch: int = 0) -> dict[str, Tensor]:
+    """The character network's activations for one word of a tagger's ``run_with_cache`` output, unprefixed and
+    shaped like any model's cache (``[1, n_chars, units]`` per name), so the usual per-layer views can read them."""
+    out = {}
+    for name, v in cache.items():
+        if name.startswith(CHARS_PREFIX) and v.dim() == 4:
+            out[name[len(CHARS_PREFIX):]] = v[batch, position, :n_chars][None]  # [1, chars, units]
+    return out

@@ -122,3 +122,11 @@ def test_word_dropout_only_while_training_and_never_on_padding():
 def test_a_tagger_config_must_tag_every_word():
     with pytest.raises(ValueError, match="head 'every'"):
         ModelConfig(vocab_size=5, char_vocab_size=5, head="last").validate()
+
+
+def test_replay_without_character_names_takes_the_fused_character_vectors_and_agrees():
+    model = make_tagger("lstm", True)
+    x = make_words()
+    full, cache = model.run_with_cache(x)
+    short, only = model.run_with_cache(x, names_filter=["hook_logits"])
+    assert list(only) == ["hook_logits"] and torch.allclose(full, short, atol=1e-6)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,21 +43,30 @@ def clip_chars(word: str) -> str:
 
 @dataclass
 class PosVocab:
-    """Word ids (lowercased training words seen ``min_count`` times) and character ids; 0 pads, 1 is unknown."""
+    """Word ids (lowercased training words seen ``min_count`` times) and character ids; 0 pads, 1 is unknown.
+    ``rare`` keeps the other training words: they share the unknown id, but they were seen in training, which
+    is what "known word" means in the accuracy figures (as for the most-frequent-tag baseline)."""
 
     words: list[str]
     chars: list[str]
+    rare: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         self._word_ids = {w: i + 2 for i, w in enumerate(self.words)}
         self._char_ids = {c: i + 2 for i, c in enumerate(self.chars)}
+        self._seen = set(self.words) | set(self.rare)
 
     @classmethod
     def build(cls, sentences: Sequence[Sentence], min_count: int = 2) -> "PosVocab":
         counts = Counter(word_key(w) for s in sentences for w in s.words)
         chars = Counter(c for s in sentences for w in s.words for c in w)
         words = sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
-        return cls(words, sorted(chars, key=lambda c: (-chars[c], c)))
+        rare = sorted(w for w, n in counts.items() if n < min_count)
+        return cls(words, sorted(chars, key=lambda c: (-chars[c], c)), rare)
+
+    def seen(self, word: str) -> bool:
+        """Whether training showed this word (in any capitalisation)."""
+        return word_key(word) in self._seen
 
     @property
     def word_size(self) -> int:
@@ -83,7 +92,8 @@ class PosVocab:
         return torch.tensor(rows, dtype=torch.long).reshape(-1, 1 + MAX_CHARS)  # [seq, 1 + chars]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "unrolled-pos-vocab", "version": 1, "words": self.words, "chars": self.chars}
+        return {"format": "unrolled-pos-vocab", "version": 1, "words": self.words, "chars": self.chars,
+                "rare": self.rare}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PosVocab":
@@ -92,7 +102,8 @@ class PosVocab:
         words, chars = data.get("words"), data.get("chars")
         if not isinstance(words, list) or not isinstance(chars, list):
             raise ValueError("the saved tagging vocabulary needs lists 'words' and 'chars'")
-        return cls([str(w) for w in words], [str(c) for c in chars])
+        rare = data.get("rare") or []
+        return cls([str(w) for w in words], [str(c) for c in chars], [str(w) for w in rare])
 
 
 def _padded(ids: list[int]) -> list[int]:
@@ -126,13 +137,14 @@ def build_split(sentences: Sequence[Sentence], vocab: PosVocab, with_words: bool
     y[inside] = [tag_id[t] for s in sentences for t in s.tags]
     meta: dict[str, Any] = {}
     if with_words:
-        meta = {"words": [list(s.words) for s in sentences], "sent_id": [s.sent_id for s in sentences]}
+        meta = {"words": [list(s.words) for s in sentences], "sent_id": [s.sent_id for s in sentences],
+                "seen": [[vocab.seen(w) for w in s.words] for s in sentences]}
     return SeqData(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths), meta)
 
 
 @dataclass(frozen=True)
 class EncodedSentence:
-    """Typed text as model input: ``x`` [1, seq, 1 + MAX_CHARS], the words, which ones the vocabulary knows,
+    """Typed text as model input: ``x`` [1, seq, 1 + MAX_CHARS], the words, which ones training showed,
     and how many words were cut off past MAX_WORDS (the page must say so when that is not 0)."""
 
     x: Tensor
@@ -229,6 +241,11 @@ class PosTask(Task):
         self.load_info = {"seconds": time.perf_counter() - start, "train_sentences": len(train_s)}
         return Splits(train=train, val=val, test=test, vocab=dict(self.vocab))
 
+    def load_split(self, split: str, data_dir: str | None = None) -> SeqData:
+        """One whole split (``dev`` or ``test``) encoded with the loaded or restored vocabulary — what a page
+        needs to score a saved run without building the training tensor."""
+        return build_split(self.read(split, data_dir), self.vocab_obj())
+
     def fit_to_data(self, cfg: ModelConfig) -> ModelConfig:
         """The loaded vocabulary decides the word and character embedding sizes, whatever a preset says."""
         v = self.vocab_obj()
@@ -252,7 +269,7 @@ class PosTask(Task):
         cut = max(0, len(words) - MAX_WORDS)
         words = words[:MAX_WORDS]
         v = self.vocab_obj()
-        return EncodedSentence(v.encode_words(words)[None], words, [v.known(w) for w in words], cut)
+        return EncodedSentence(v.encode_words(words)[None], words, [v.seen(w) for w in words], cut)
 
     def encode(self, user_input: Any) -> tuple[Tensor, list[str]]:
         """A sentence (text, or a list of words) → (x [1, seq, 1 + MAX_CHARS], the words)."""
