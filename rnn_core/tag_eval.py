@@ -96,3 +96,28 @@ def score_split(model: Any, data: SeqData, labels: list[str], fwd_hooks: Iterabl
     sentence = np.concatenate([np.full(len(t), i) for i, t in enumerate(logits)]) if logits else pred
     assert not (gold == IGNORE_INDEX).any(), "a real word carries the padding tag"
     return TagScores(pred.astype(np.int64), gold.astype(np.int64), seen, sentence.astype(np.int64), list(labels))
+
+
+def report(run_name: str, data_dir: str | None = None) -> dict[str, Any]:
+    """Test-set figures of a saved tagging run: accuracy (all / seen / unseen words) with the backward direction
+    on and zeroed, and the most-frequent-tag baseline on the same words."""
+    from .pos_baseline import baseline_scores
+    from .runs import load_run
+
+    run = load_run(run_name)
+    data = run.task.load_split("test", data_dir)
+    on = score_split(run.model, data, run.task.labels)
+    out: dict[str, Any] = {"run": str(run.path), "test": on.summary()}
+    hooks = backward_off(run.model)
+    if hooks:
+        off = score_split(run.model, data, run.task.labels, hooks)
+        out["test_backward_zeroed"] = {**off.summary(), "changed": int((off.pred != on.pred).sum())}
+    out["baseline"] = baseline_scores(run.task.read("train", data_dir), run.task.read("test", data_dir))
+    return out
+
+
+if __name__ == "__main__":  # python -m rnn_core.tag_eval RUN [DATA_DIR]
+    import json
+    import sys
+
+    print(json.dumps(report(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)))

@@ -140,6 +140,9 @@ def test_most_frequent_tag_baseline_on_handmade_sentences():
     test = [Sentence(("book", "a", "flight"), ("VERB", "DET", "NOUN"))]
     s = baseline_scores(train, test)
     assert s["accuracy"] == pytest.approx(2 / 3) and s["known_accuracy"] == 0.5 and s["unknown_accuracy"] == 1.0
+    # a capitalised form falls back on the lowercase word's tag and counts as seen
+    s = baseline_scores(train, [Sentence(("Book", "A"), ("NOUN", "DET"))])
+    assert s["accuracy"] == 1.0 and s["n_unknown"] == 0
 
 
 @pytest.mark.slow
@@ -147,7 +150,7 @@ def test_most_frequent_tag_baseline_on_ewt(record_figure):
     task = get_task("pos", download=False)
     s = baseline_scores(task.read("train"), task.read("test"))
     record_figure("pos most-frequent-tag baseline accuracy", s["accuracy"])
-    assert s["n"] == 25094 and 0.84 < s["accuracy"] < 0.88  # measured 0.8616
+    assert s["n"] == 25094 and 0.84 < s["accuracy"] < 0.89  # measured 0.8665
     assert s["known_accuracy"] > 0.9 > 0.4 > s["unknown_accuracy"]
 
 
