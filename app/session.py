@@ -19,6 +19,8 @@ CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Insi
 RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh
 PENDING_DELETE = "pending_delete"  # str: the run whose deletion waits for confirmation
 RUNS_MESSAGE = "runs_message"  # (kind, text): outcome of the last rename or delete, shown once
+TAGGING_TEXT = "tagging_text"  # str: the sentence in the Tagging page's text box
+TAGGING_TRUTH = "tagging_truth"  # dict: the random test sentence last placed there (words, gold tags, sent_id)
 WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
 
 
