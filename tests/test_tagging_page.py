@@ -94,3 +94,15 @@ def test_page_empty_long_and_random_test_sentence():
     assert any("tags right" in c.value for c in at.caption)
     truth = at.session_state[session.TAGGING_TRUTH]
     assert at.text_area(key=session.TAGGING_TEXT).value == " ".join(truth["words"])
+
+
+@pytest.mark.slow
+def test_inside_page_opens_a_tagging_run_on_a_dev_sentence_and_typed_text():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/inside.py").run()
+    at.selectbox(key="inside.run").set_value("pos-bilstm").run()
+    assert not at.exception, at.exception
+    assert at.get("plotly_chart"), "the unrolled figure is drawn"
+    at.radio(key="inside.source").set_value("Your own input").run()
+    at.text_area(key="inside.text.pos").set_value("I will book a flight.").run()
+    assert not at.exception, at.exception
