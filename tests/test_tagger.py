@@ -9,7 +9,7 @@ import torch
 
 from rnn_core import ModelConfig, build_model
 from rnn_core.summary import param_count, summary
-from rnn_core.tagger import PAD, UNK, TaggerModel
+from rnn_core.tagger import PAD, UNK, TaggerModel, word_char_cache
 
 LENGTHS = (5, 3, 1)
 CHARS = 7
@@ -130,3 +130,14 @@ def test_replay_without_character_names_takes_the_fused_character_vectors_and_ag
     full, cache = model.run_with_cache(x)
     short, only = model.run_with_cache(x, names_filter=["hook_logits"])
     assert list(only) == ["hook_logits"] and torch.allclose(full, short, atol=1e-6)
+
+
+def test_one_words_character_states_are_that_word_read_alone():
+    model = make_tagger("lstm", True)
+    x = make_words()
+    _, cache = model.run_with_cache(x)
+    n = int((x[0, 2, 1:] != PAD).sum())
+    one = word_char_cache(cache, 2, n)
+    _, alone = model.chars.run_with_cache(x[0, 2, 1 : 1 + n][None])  # [1, n] character ids
+    for name in ("layers.0.fwd.hook_h", "layers.0.bwd.hook_h", "layers.0.bwd.hook_f"):
+        assert one[name].shape == (1, n, 4) and torch.allclose(one[name], alone[name], atol=1e-6)
