@@ -189,3 +189,25 @@ def test_ray_is_optional_for_the_app_and_pinned_for_the_tests():
     top_level = [p.name for p in (root / "rnn_core").rglob("*.py")
                  if any(line.startswith(("import ray", "from ray")) for line in p.read_text().splitlines())]
     assert top_level == []
+
+
+@pytest.mark.slow
+def test_one_worker_with_every_core_runs_each_run_after_the_parent_used_threads(tmp_path):
+    # A forked child that starts an OpenMP team after its parent had one hangs (libgomp is not fork-safe):
+    # a worker with more than one torch thread must come from a forkserver, and run after run must go on.
+    import torch
+
+    torch.set_num_threads(2)
+    torch.randn(512, 512) @ torch.randn(512, 512)  # the parent has used a thread team now
+    engine = LocalBackend(workers=1)
+    assert engine.threads == cpu_count_for_test() and engine.start_method == (
+        "forkserver" if engine.threads > 1 else "fork")
+    spec = SweepSpec("letters", "seed", QUICK, seeds=(0, 1, 2))
+    folder = run_sweep(spec, backend=engine, root=tmp_path)
+    assert [r["state"] for r in folder.runs] == ["finished"] * 3
+
+
+def cpu_count_for_test() -> int:
+    from rnn_core.sweep.backend import cpu_count
+
+    return cpu_count()
