@@ -7,13 +7,14 @@ names carry the prefix ``chars.`` (``chars.layers.0.fwd.hook_h``), the word part
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
 
 from .config import ModelConfig
-from .model import HookFn, HookPoint, RecurrentModel, _make_filter
+from .hooks import HookFn, HookPoint, NamePredicate, attached, make_filter
+from .model import RecurrentModel
 
 PAD, UNK = 0, 1  # word ids and char ids alike: 0 pads, 1 stands for anything the vocabulary lacks
 CHARS_PREFIX = "chars."  # hook-name prefix of the character-level network (DESIGN.md)
@@ -132,24 +133,11 @@ class TaggerModel(nn.Module):
         return vec
 
     # ---------------------------------------------------------------------------------- replay path
-    def _split_hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]) -> tuple[list, list]:
-        chars, words = [], []
-        for name, fn in fwd_hooks:
-            if name not in self.hook_points:
-                raise KeyError(f"no hook point named {name!r}; see model.activation_names()")
-            if name.startswith(CHARS_PREFIX):
-                chars.append((name[len(CHARS_PREFIX):], fn))
-            else:
-                words.append((name, fn))
-        return chars, words
-
     @contextmanager
-    def hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]) -> Iterator["TaggerModel"]:
-        """Attach hooks (prefixed names reach the character network) for a ``with`` block."""
-        chars, words = self._split_hooks(fwd_hooks)
-        with ExitStack() as stack:
-            stack.enter_context(self.chars.hooks(chars))
-            stack.enter_context(self.words.hooks(words))
+    def hooks(self, fwd_hooks: Iterable[tuple[str | NamePredicate, HookFn]]) -> Iterator["TaggerModel"]:
+        """Attach hooks (a name or a predicate; ``chars.`` names reach the character network) for a ``with``
+        block. The merged hook points are the two networks' own, so the core's ``attached`` does the work."""
+        with attached(self.hook_points, fwd_hooks):
             yield self
 
     def reset_hooks(self) -> None:
@@ -194,7 +182,7 @@ class TaggerModel(nn.Module):
         Word-level names are cached ``[batch, seq, units]`` as for any model; ``chars.*`` names
         ``[batch, seq, chars, units]`` (word position, then character). With ``incl_grad`` the gradients
         cover the word-level names (``hook_input_grad`` includes the character vectors' share)."""
-        keep = _make_filter(names_filter)
+        keep = make_filter(names_filter)
         x = x.to(self.embed.weight.device)
         wanted = any(keep(CHARS_PREFIX + n) for n in self.chars.activation_names())
         hooked = any(hp.hooks for hp in self.chars.hook_points.values())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import conllu
 
-from .data import Progress, RemoteFile
+from .data.fetch import Progress, RemoteFile
 
 UD_RELEASE = "r2.16"  # git tag of UniversalDependencies/UD_English-EWT the checksums below belong to
 UD_BASE_URL = f"https://raw.githubusercontent.com/UniversalDependencies/UD_English-EWT/{UD_RELEASE}"
