@@ -172,6 +172,7 @@ def cmd_train(args) -> Any:
         f"data: {len(splits.train)} train, {len(splits.val)} val"
         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
     )
+    mcfg = task.fit_to_data(mcfg)
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
     hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)

@@ -211,3 +211,21 @@ def cpu_count_for_test() -> int:
     from rnn_core.sweep.backend import cpu_count
 
     return cpu_count()
+
+
+def test_the_runs_list_shows_a_sweeps_runs_as_sweep_slash_run(tmp_path):
+    from rnn_core import build_model, get_task, save_run
+    from rnn_core.runs import list_runs
+    from rnn_core.sweep import SweepFolder
+
+    spec = SweepSpec("letters", "seed", {"cell": ["rnn", "gru"]})
+    runs = spec.runs()
+    folder = SweepFolder.create(spec, runs, name="grid", root=tmp_path)
+    task = get_task("letters")
+    mcfg, tcfg = task.configs("seed")
+    save_run(build_model(mcfg), task, tcfg, name=runs[0].name, root=folder.path)
+    save_run(build_model(mcfg), task, tcfg, name="plain", root=tmp_path)
+    rows = {r["name"]: r for r in list_runs(tmp_path, include_pretrained=False)}
+    assert set(rows) == {f"grid/{runs[0].name}", "plain"}  # the sweep folder itself is no (damaged) run
+    assert rows[f"grid/{runs[0].name}"]["sweep"] == "grid" and rows["plain"]["sweep"] is None
+    assert load_run(rows[f"grid/{runs[0].name}"]["path"]).status == "finished"
