@@ -16,6 +16,7 @@ _REGISTRY = {
     "sine": "sine:SineTask",
     "imdb": "imdb:ImdbTask",
     "digits": "digits:DigitsTask",
+    "pos": "pos:PosTask",
 }
 
 
@@ -24,6 +25,15 @@ def task_class(name: str) -> type[Task]:
         raise ValueError(f"unknown task {name!r}; choose one of: {', '.join(_REGISTRY)}")
     module, cls = _REGISTRY[name].split(":")
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+
+
+def metric_of(name: str | None) -> str:
+    """The metric task ``name`` is scored by, known without loading its data ("accuracy", the default, for a
+    task this version doesn't know, e.g. a run saved by a newer one)."""
+    try:
+        return task_class(name or "").metric
+    except (ValueError, ImportError):
+        return Task.metric
 
 
 def get_task(name: str, **options: Any) -> Task:
@@ -58,6 +68,7 @@ __all__ = [
     "get_task",
     "list_tasks",
     "task_class",
+    "metric_of",
     "available",
     "Task",
     "SeqData",

@@ -17,6 +17,7 @@ from torch import Tensor
 from ..config import ModelConfig, TrainConfig
 
 KINDS = ("classify", "tag", "regress")
+HIGHER_IS_BETTER = {"accuracy": True, "mse": False}  # every metric a task may name, and which way is better
 IGNORE_INDEX = -100  # tagging targets at padded steps (torch cross_entropy's default ignore_index)
 
 
@@ -79,8 +80,7 @@ class Task:
     kind: ClassVar[str] = "classify"  # one of KINDS
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    metric: ClassVar[str] = "accuracy"  # "accuracy" or "mse"
-    metric_description: ClassVar[str] = ""
+    metric: ClassVar[str] = "accuracy"  # a key of HIGHER_IS_BETTER: "accuracy" (classify, tag) or "mse" (regress)
     presets: ClassVar[dict[str, Preset]] = {}
     default_preset: ClassVar[str] = "seed"
     warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence
@@ -90,6 +90,16 @@ class Task:
         self.vocab: dict[str, Any] = {}
 
     # ---- configuration ------------------------------------------------------------------------
+    @classmethod
+    def higher_is_better(cls) -> bool:
+        """Whether a larger value of this task's metric is better (accuracy) or worse (mse)."""
+        return HIGHER_IS_BETTER[cls.metric]
+
+    @classmethod
+    def is_better(cls, value: float, than: float) -> bool:
+        """Whether metric ``value`` beats ``than`` in this task's direction."""
+        return value > than if cls.higher_is_better() else value < than
+
     @property
     def labels(self) -> list[str]:
         """Class / tag names (empty for regression)."""
@@ -118,6 +128,11 @@ class Task:
         """Which data this task's numbers are measured on, when its options change that (e.g. digits' MNIST test
         files only); "" when the description says it all. Pages show it beside accuracies; runs keep it."""
         return ""
+
+    def fit_to_data(self, cfg: ModelConfig) -> ModelConfig:
+        """``cfg`` with the sizes only the loaded data knows (a vocabulary built from the training split);
+        call it after ``load`` and before ``build_model``. Most tasks know their sizes up front: unchanged."""
+        return cfg
 
     # ---- data -----------------------------------------------------------------------------------
     def load(self, data_dir: str | None = None, limit: int = 0, seed: int = 0) -> Splits:

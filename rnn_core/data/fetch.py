@@ -1,6 +1,5 @@
 """Where datasets live and how they get there: data-directory resolution, finding a file placed by hand,
-and a download that streams to ``<name>.part``, checks size and checksum (SHA-256, or the MD5 a source
-publishes), then renames into place.
+and a download that streams to ``<name>.part``, checks size and SHA-256, then renames into place.
 
 A failed download never leaves a partial file behind; its DownloadError says how to place the file by hand.
 """
@@ -14,10 +13,13 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
+
+from ..atomic import atomic_path
 
 ENV_DATA_DIR = "UNROLLED_DATA_DIR"
 ENV_CACHE_DIR = "UNROLLED_CACHE_DIR"
@@ -83,23 +85,6 @@ def how_to_place(name: str, url: str, folder: Path) -> str:
     )
 
 
-def parse_checksum(checksum: str) -> tuple[str, str]:
-    """``"<hex>"`` (SHA-256) or ``"<algorithm>:<hex>"`` (any hashlib algorithm, e.g. ``"md5:9fb6..."`` for
-    sources that only publish MD5) → (algorithm, lowercase hex)."""
-    algorithm, _, hexdigest = checksum.rpartition(":")
-    algorithm = algorithm.lower() or "sha256"
-    if algorithm not in hashlib.algorithms_guaranteed:
-        raise ValueError(f"unknown checksum algorithm {algorithm!r} in {checksum!r}")
-    return algorithm, hexdigest.lower()
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 def download(
     url: str,
     dest: str | os.PathLike,
@@ -112,61 +97,31 @@ def download(
 
     Streams into ``dest + ".part"`` with a tqdm bar on stderr and calls ``progress(done_bytes, total_bytes)``
     after every chunk (raising from it cancels). Then checks the byte count against ``size`` and the digest
-    against ``checksum`` (see ``parse_checksum``: SHA-256 hex, or e.g. ``"md5:<hex>"``) and only then renames
-    (``os.replace``, atomic) into place. On any failure — network or HTTP error, timeout, wrong size or
-    checksum, cancellation — the .part file is removed and DownloadError explains what happened and how to
+    against ``checksum`` (see ``parse_checksum``: SHA-256 hex, or e.g. ``"md5:<hex>"``) and only then
+    renames (``os.replace``, atomic) into place. On any failure — network or HTTP error, timeout, wrong size
+    or checksum, cancellation — the .part file is removed and DownloadError explains what happened and how to
     place the file by hand. Ctrl-C also removes the .part, then propagates.
     """
     dest = Path(dest)
-    part = dest.with_suffix(dest.suffix + ".part")
     manual = how_to_place(dest.name, url, dest.parent)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the data folder {dest.parent}: {exc}. {manual}") from exc
     algorithm, expected = parse_checksum(checksum)
-    digest = hashlib.new(algorithm)
-    done = 0
-    ok = False
+    got = _Received(digest=hashlib.new(algorithm))
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": "unrolled-data/1"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            announced = response.headers.get("Content-Length")
-            if announced is not None and announced.isdigit() and int(announced) != size:
-                raise DownloadError(
-                    f"the server at {url} offers {int(announced):,} bytes but {dest.name} should be {size:,} bytes "
-                    f"(a different or changed file); nothing was kept. {manual}"
-                )
-            with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name, file=sys.stderr,
-                      mininterval=0.5, leave=False) as bar:
-                while True:
-                    chunk = response.read(CHUNK)
-                    if not chunk:
-                        break
-                    done += len(chunk)
-                    if done > size:
-                        raise DownloadError(
-                            f"{url} sent more than the expected {size:,} bytes for {dest.name}; nothing was kept. "
-                            + manual
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-                    bar.update(len(chunk))
-                    if progress is not None:
-                        progress(done, size)
-        if done != size:
-            raise DownloadError(
-                f"the download of {dest.name} stopped after {done:,} of {size:,} bytes (the connection was closed "
-                f"early); nothing was kept — try again. {manual}"
-            )
-        got = digest.hexdigest()
-        if got != expected:
-            raise DownloadError(
-                f"checksum mismatch for {dest.name}: expected {algorithm} {expected}, got {got} (a damaged or "
-                f"different file); nothing was kept. {manual}"
-            )
-        os.replace(part, dest)
-        ok = True
+        with atomic_path(dest, temp=dest.with_suffix(dest.suffix + ".part")) as part:
+            request = urllib.request.Request(url, headers={"User-Agent": "unrolled-data/1"})
+            with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+                announced = response.headers.get("Content-Length")
+                if announced is not None and announced.isdigit() and int(announced) != size:
+                    raise DownloadError(
+                        f"the server at {url} offers {int(announced):,} bytes but {dest.name} should be {size:,} "
+                        f"bytes (a different or changed file); nothing was kept. {manual}"
+                    )
+                _stream(response, out, got, dest.name, size, progress, manual)
+            _check(got, dest.name, size, algorithm, expected, manual)
         return dest
     except DownloadError:
         raise
@@ -178,12 +133,60 @@ def download(
         raise DownloadError(f"the server at {url} stopped answering (timeout after {timeout:g} s). {manual}") from exc
     except Exception as exc:  # connection resets, IncompleteRead, disk full, a cancelling callback, ...
         raise DownloadError(
-            f"the download of {dest.name} failed after {done:,} of {size:,} bytes: {type(exc).__name__}: {exc}. "
-            f"Nothing was kept. {manual}"
+            f"the download of {dest.name} failed after {got.done:,} of {size:,} bytes: {type(exc).__name__}: "
+            f"{exc}. Nothing was kept. {manual}"
         ) from exc
-    finally:
-        if not ok:
-            _remove(part)
+
+
+@dataclass
+class _Received:
+    """What has arrived so far: the byte count and the running SHA-256."""
+
+    done: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+
+def _stream(
+    response: BinaryIO, out: BinaryIO, got: _Received, name: str, size: int, progress: Progress | None, manual: str
+) -> None:
+    """Copy the response body to ``out`` chunk by chunk, hashing it, and refuse more than ``size`` bytes."""
+    with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=name, file=sys.stderr,
+              mininterval=0.5, leave=False) as bar:
+        while chunk := response.read(CHUNK):
+            got.done += len(chunk)
+            if got.done > size:
+                raise DownloadError(f"the server sent more than the expected {size:,} bytes for {name}; "
+                                    f"nothing was kept. {manual}")
+            got.digest.update(chunk)
+            out.write(chunk)
+            bar.update(len(chunk))
+            if progress is not None:
+                progress(got.done, size)
+
+
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    """``"<hex>"`` (SHA-256) or ``"<algorithm>:<hex>"`` (any hashlib algorithm, e.g. ``"md5:9fb6..."`` for
+    sources that only publish MD5) → (algorithm, lowercase hex)."""
+    algorithm, _, hexdigest = checksum.rpartition(":")
+    algorithm = algorithm.lower() or "sha256"
+    if algorithm not in hashlib.algorithms_guaranteed:
+        raise ValueError(f"unknown checksum algorithm {algorithm!r} in {checksum!r}")
+    return algorithm, hexdigest.lower()
+
+
+def _check(got: _Received, name: str, size: int, algorithm: str, expected: str, manual: str) -> None:
+    """DownloadError unless exactly ``size`` bytes with the expected digest arrived."""
+    if got.done != size:
+        raise DownloadError(
+            f"the download of {name} stopped after {got.done:,} of {size:,} bytes (the connection was closed "
+            f"early); nothing was kept — try again. {manual}"
+        )
+    digest = got.digest.hexdigest()
+    if digest != expected:
+        raise DownloadError(
+            f"checksum mismatch for {name}: expected {algorithm} {expected}, got {digest} (a damaged or different "
+            f"file); nothing was kept. {manual}"
+        )
 
 
 def find_existing(root: Path, candidates: Sequence[str]) -> Path | None:
