@@ -57,7 +57,8 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_odd_drawings_are_refused(strea
 
     draw(page, ring())
     page.get_by_text("The model says 0").wait_for(timeout=60_000)  # the bundled 8×8 model reads a ring as 0
-    assert page.locator(CHART).count() == 3  # model's-eye view, reading it, inside the network
+    page.locator(CHART).nth(2).wait_for()  # model's-eye view, reading it, inside the network
+    assert page.locator(CHART).count() == 3
     page.get_by_text("your drawing, as the model sees it").wait_for()
     assert page.locator(f"{CHART} .heatmaplayer").count() >= 3
     assert_clean(page, "after drawing")

@@ -30,8 +30,8 @@ def ink(image: np.ndarray) -> np.ndarray:
 
     Accepts grey [H, W] (0..1 floats, or 0..255 integers; bright = ink, as MNIST stores it), RGB [H, W, 3] or
     RGBA [H, W, 4]. With transparent pixels present (a canvas without background) the alpha channel is the
-    ink; otherwise ink is how far each pixel's brightness is from the background's (the border's median), so
-    dark-on-light and light-on-dark drawings both work."""
+    ink; otherwise the picture is dark pen on light paper (the page's canvas) and ink = 1 − luminance. (Taking
+    the paper's colour from the border would invert a canvas scribbled over edge to edge.)"""
     a = np.asarray(image)
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 2:
         raise DrawingError(f"expected a picture of shape [H, W], [H, W, 3] or [H, W, 4], not {list(a.shape)}")
@@ -46,8 +46,7 @@ def ink(image: np.ndarray) -> np.ndarray:
     if a.shape[2] == 4 and a[..., 3].min() < 0.5:
         return a[..., 3]
     grey = a[..., :3] @ np.array([0.299, 0.587, 0.114])  # [H, W] luminance
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return np.abs(grey - np.median(border))
+    return np.clip(1.0 - grey, 0.0, 1.0)
 
 
 def drawing_problem(ink_img: np.ndarray) -> str | None:
