@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnn_core.config import CELLS, INITS, OPTIMIZERS
+from rnn_core.config import BOUNDS, CELLS, INITS, OPTIMIZERS
 from rnn_core.tasks import available, task_class
 
 
@@ -16,26 +16,37 @@ from rnn_core.tasks import available, task_class
 class Field:
     """One setting: where it lives ("model" or "train" config) and what values it takes."""
 
+    name: str  # the config field's name (and the URL parameter's)
     config: str  # "model" or "train"
     kind: type  # int, float, bool or str
-    low: float | None = None
-    high: float | None = None
     choices: tuple[str, ...] = ()
+
+    @property
+    def low(self) -> float:
+        return BOUNDS[self.name][0]
+
+    @property
+    def high(self) -> float:
+        return BOUNDS[self.name][1]
 
 
 # URL names are the config field names, so a link reads like the config it makes.
+# Numeric bounds come from rnn_core.config.BOUNDS. lr 0 is typeable on purpose: the form explains why it can't train.
 FIELDS: dict[str, Field] = {
-    "cell": Field("model", str, choices=CELLS),
-    "hidden_size": Field("model", int, 1, 4096),
-    "num_layers": Field("model", int, 1, 16),
-    "bidirectional": Field("model", bool),
-    "dropout": Field("model", float, 0.0, 0.95),
-    "init": Field("model", str, choices=INITS),
-    "optimizer": Field("train", str, choices=OPTIMIZERS),
-    "lr": Field("train", float, 0.0, 10.0),  # 0 is typeable on purpose: the form explains why it can't train
-    "batch_size": Field("train", int, 1, 65536),
-    "epochs": Field("train", int, 1, 10000),
-    "seed": Field("train", int, 0, 2**31 - 1),
+    f.name: f
+    for f in (
+        Field("cell", "model", str, choices=CELLS),
+        Field("hidden_size", "model", int),
+        Field("num_layers", "model", int),
+        Field("bidirectional", "model", bool),
+        Field("dropout", "model", float),
+        Field("init", "model", str, choices=INITS),
+        Field("optimizer", "train", str, choices=OPTIMIZERS),
+        Field("lr", "train", float),
+        Field("batch_size", "train", int),
+        Field("epochs", "train", int),
+        Field("seed", "train", int),
+    )
 }
 ORDER = ("task", "preset", *FIELDS)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -76,7 +87,8 @@ def parse_value(name: str, raw: str) -> Any:
     if f.kind is float and value != value:  # NaN
         raise ValueError("use a number")
     if not f.low <= value <= f.high:
-        raise ValueError(f"use a value from {f.low:g} to {f.high:g}")
+        low, high = (f"{f.low:g}", f"{f.high:g}") if f.kind is float else (int(f.low), int(f.high))
+        raise ValueError(f"use a value from {low} to {high}")
     return value
 
 
