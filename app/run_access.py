@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnn_core.predict import prefix_logits
+from rnn_core.predict import trace as replay_input
 from rnn_core.runs import list_runs, load_run
 
 from . import session
@@ -36,6 +36,8 @@ def run_label(r: dict[str, Any]) -> str:
     elif m.get("val_accuracy") is not None:
         score = f", val accuracy {m['val_accuracy']:.0%}"
     status = "" if r.get("status") in (None, "finished") else f", {r['status']}"
+    if score and r.get("data"):  # e.g. "on MNIST test files only": the data the score is on (Task.data_label)
+        score += f" on {r['data'].split(':')[0]}"
     return f"{r['name']} ({kind}, {(r.get('cell') or '?').upper()}{score}{status})"
 
 
@@ -120,9 +122,6 @@ def trace(model, x: torch.Tensor, layer: int = -1) -> Trace:
     """Replay ``x`` [1, seq, features] step by step through ``model`` and keep one layer's activations."""
     cfg = model.cfg
     layer = layer % cfg.num_layers
-    _, cache = model.run_with_cache(x)
-    logits = cache["hook_logits"][0]  # [seq, outputs]
-    if cfg.bidirectional and cfg.head == "last":
-        logits = prefix_logits(model, x)  # [seq, classes]: the backward half must not see past step t
-    dirs = ("fwd", "bwd") if cfg.bidirectional else ("fwd",)
-    return Trace(cfg.cell, direction_views(cache, layer, dirs, cfg.cell), logits.numpy().astype(np.float64), layer)
+    logits, cache = replay_input(model, x)  # [seq, outputs] by rnn_core's prefix rule, and every activation
+    views = direction_views(cache, layer, model.directions(), cfg.cell)
+    return Trace(cfg.cell, views, logits.numpy().astype(np.float64), layer)
