@@ -35,6 +35,22 @@ def prefix_logits(model: RecurrentModel, x: Tensor) -> Tensor:
 
 
 @torch.no_grad()
+def step_logits(model: RecurrentModel, x: Tensor, cache: dict[str, Tensor] | None = None) -> Tensor:
+    """What the head says at every step of one input x [1, seq, ...] → [seq, output].
+
+    For a sequence classifier that is the prediction if the input ended at step t: the head on h_t
+    (``hook_logits``, taken from ``cache`` when given) — except for a bidirectional model with a
+    last-step head, whose backward half has read the whole input at every step; there each prefix is
+    run as its own sequence (``prefix_logits``). This is the one home of that rule.
+    """
+    if model.cfg.bidirectional and model.cfg.head == "last":
+        return prefix_logits(model, x)  # [seq, output]
+    if cache is None or "hook_logits" not in cache:
+        _, cache = model.run_with_cache(x, names_filter="hook_logits")
+    return cache["hook_logits"][0]  # [seq, output]
+
+
+@torch.no_grad()
 def predict(model: RecurrentModel, task: Task, user_input: Any) -> dict[str, Any]:
     """Encode ``user_input`` with the task, run the model, and describe the result.
 
@@ -46,7 +62,7 @@ def predict(model: RecurrentModel, task: Task, user_input: Any) -> dict[str, Any
     model.eval()
     x, steps = task.encode(user_input)
     logits, cache = model.run_with_cache(x, names_filter="hook_logits")
-    per = cache["hook_logits"][0]  # [seq, output]
+    per = step_logits(model, x, cache)  # [seq, output]
     if task.kind == "regress":
         values = per[:, 0].tolist()
         return {"prediction": values, "per_step": values, "steps": steps}
@@ -56,8 +72,6 @@ def predict(model: RecurrentModel, task: Task, user_input: Any) -> dict[str, Any
             {"token": s, "tag": labels[int(v.argmax())], "probabilities": _probs(v, labels)} for s, v in zip(steps, per)
         ]
         return {"prediction": [t["tag"] for t in tags], "per_step": tags, "steps": steps}
-    if model.cfg.bidirectional:
-        per = prefix_logits(model, x)  # [seq, classes]
     probabilities = _probs(logits[0], labels)
     return {
         "prediction": max(probabilities, key=probabilities.get),

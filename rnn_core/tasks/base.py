@@ -84,6 +84,7 @@ class Task:
     presets: ClassVar[dict[str, Preset]] = {}
     default_preset: ClassVar[str] = "seed"
     warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence
+    output_names: ClassVar[tuple[str, ...]] = ("output",)  # regression: what each output value is called
 
     def __init__(self, **options: Any):
         self.options: dict[str, Any] = dict(options)

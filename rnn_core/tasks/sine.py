@@ -131,6 +131,7 @@ class SineTask(Task):
         "and how fast it turns."
     )
     metric = "mse"
+    output_names = ("cos",)
     metric_description = (
         f"Mean squared error between predicted and true cosine, over the steps after the first {WARMUP}: "
         "at the first step a model cannot tell a rising curve from a falling one (sin = 0 fits cos = +1 and −1), "
