@@ -17,6 +17,7 @@ from torch import Tensor
 from ..config import ModelConfig, TrainConfig
 
 KINDS = ("classify", "tag", "regress")
+KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
 IGNORE_INDEX = -100  # tagging targets at padded steps (torch cross_entropy's default ignore_index)
 
 
