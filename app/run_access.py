@@ -65,14 +65,15 @@ def run_stamp(path: str | Path) -> str:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _load(path: str, stamp: str) -> Run:
+def load_model(path: str, stamp: str) -> Run:
+    """The run at ``path`` loaded once per ``stamp`` (``run_stamp(path)``); pages call ``load(path)``."""
     return load_run(path)
 
 
 def load(path: str | Path) -> Run:
     """The run at ``path`` (model in eval mode, task with its vocabulary), loaded once per weights file.
     ValueError (with what is wrong) for a damaged folder."""
-    return _load(str(path), run_stamp(path))
+    return load_model(str(path), run_stamp(path))
 
 
 # --------------------------------------------------------------------------------------------- picker
@@ -99,7 +100,7 @@ def _preselect(key: str, names: dict[str, str], prefer: str | None) -> None:
     st.session_state[seen] = cur
 
 
-def pick_run(key: str, task: str | None = None, empty: str = "", prefer: str | None = None) -> Run:
+def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None) -> Run:
     """A model picker over the usable runs of ``task`` (every task when None) → the loaded run.
 
     The session's current run (trained or picked on another page) is preselected when it is one of them and has

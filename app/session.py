@@ -19,6 +19,8 @@ CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Insi
 RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh
 PENDING_DELETE = "pending_delete"  # str: the run whose deletion waits for confirmation
 RUNS_MESSAGE = "runs_message"  # (kind, text): outcome of the last rename or delete, shown once
+CURRENT_SWEEP = "current_sweep"  # str: id of the background sweep the Sweeps page shows
+SWEEP_SHOWN = "sweep_shown"  # str: path of the sweep folder whose results the Sweeps page shows
 WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
 RENAME_PREFIX = "rename_"  # Runs page: RENAME_PREFIX + run name is the text box holding that run's new name
 # Run pickers (app.run_access.pick_run): the picker's widget key holds the chosen run's folder; the key plus
@@ -36,6 +38,10 @@ INSIDE_INPUT = "inside_input"
 INSIDE_RUN = "inside.run"  # str: the Inside page's run folder (its picker)
 INSIDE_LINKED = "inside.linked"  # str: the run named by ?run= last time, so a link is followed once
 INSIDE_SOURCE = "inside.source"  # str: "Validation example" or "Your own input"
+DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
+DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
+DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
+DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page
 
 
 def widget_key(setting: str) -> str:

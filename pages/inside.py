@@ -27,7 +27,7 @@ prefer = handed.get("run_name") or (linked if linked != st.session_state.get(ses
 if handed.get("text"):
     st.session_state[session.INSIDE_SOURCE] = "Your own input"
     st.session_state[session.inside_text(handed.get("task", "imdb"))] = handed["text"]
-run = run_access.pick_run(session.INSIDE_RUN, None, "No trained runs yet. Train one on the Train page (the letters "
+run = run_access.pick_run(None, session.INSIDE_RUN, "No trained runs yet. Train one on the Train page (the letters "
                           "task takes seconds), or run `python -m rnn_core train --task letters`, then come back here.",
                           prefer=prefer)
 name = run.name

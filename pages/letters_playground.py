@@ -24,7 +24,7 @@ st.write(
     "carries from one letter to the next."
 )
 
-run = run_access.pick_run(session.LETTERS_RUN, "letters", "No letters model yet. Train one on the Train page (task "
+run = run_access.pick_run("letters", session.LETTERS_RUN, "No letters model yet. Train one on the Train page (task "
                           "letters), or from a terminal: `python -m rnn_core train --task letters --preset seed`.")
 variant = run.task.options.get("variant", "1in")
 learned = ", ".join(f"{a}→{b}" for a, b in patterns(variant))

@@ -30,7 +30,7 @@ st.write(
     "towards positive (blue) or negative (red). The answer follows your typing a moment after you pause."
 )
 
-run = run_access.pick_run(session.SENTIMENT_RUN, "imdb", "No IMDB model yet. Train one on the Train page (task "
+run = run_access.pick_run("imdb", session.SENTIMENT_RUN, "No IMDB model yet. Train one on the Train page (task "
                           "imdb), or from a terminal: `python -m rnn_core train --task imdb --preset default`.")
 
 st.session_state.setdefault(session.SENTIMENT_TEXT, sentiment.EXAMPLES["Turns sour"])

@@ -21,7 +21,7 @@ st.write(
     "what it actually learned. Below, the hidden state (and for LSTM / GRU the gates) shows how it got there."
 )
 
-run = run_access.pick_run(session.SINE_RUN, "sine", "No sine model yet. Train one on the Train page (task sine), or "
+run = run_access.pick_run("sine", session.SINE_RUN, "No sine model yet. Train one on the Train page (task sine), or "
                           "from a terminal: `python -m rnn_core train --task sine --preset default`.")
 n = int(run.task.options.get("window", 60))
 source = st.segmented_control("Input", ["Draw", "Preset wave"], default="Draw", key="sine_source")
