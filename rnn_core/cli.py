@@ -179,12 +179,11 @@ def cmd_train(args) -> Any:
         _log(hist.message)
     add_test_metrics(model, task, splits, hist)
     metrics = dict(hist.final_metrics())
-    status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
     root, name = None, args.name
     if args.out:  # --out names the run folder itself
         out = Path(args.out).expanduser().resolve()
         root, name = out.parent, out.name
-    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status, probe=probe.for_save())
+    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, probe=probe.for_save())
     _log(f"saved {path}")
     return {
         "run": str(path),

@@ -4,8 +4,6 @@ with a RunError naming the file — never a traceback, never unpickled."""
 import json
 import math
 import pickle
-import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,6 @@ from rnn_core.runs import (
     RunError,
     RunNotFoundError,
     delete_run,
-    export_zip,
     list_runs,
     load_run,
     rename_run,
@@ -26,7 +23,10 @@ from rnn_core.runs import (
     safe_run_dir,
     save_run,
 )
+from rnn_core.runs import files as run_files
+from rnn_core.runs import folder as run_folder
 from rnn_core.tasks import Preset, Task, available
+from rnn_core.train import History
 
 
 class TinyTask(Task):
@@ -53,25 +53,11 @@ def tiny_factory(name, **options):
     return TinyTask(**options)
 
 
-@dataclass
-class FakeHistory:
-    """What save_run reads from train.History, without depending on train.py."""
-
-    epochs: list = field(default_factory=list)
-    batches: list = field(default_factory=list)
-    stopped: bool = False
-    diverged: bool = False
-    message: str | None = None
-
-    def final_metrics(self):
-        return {k: v for k, v in self.epochs[-1].items() if k.startswith(("train_", "val_"))} if self.epochs else {}
-
-
 def history(n=3, **kw):
     epochs = [dict(epoch=e, train_loss=1 / e, train_accuracy=0.5 + e / 10, val_loss=1.1 / e, val_accuracy=0.4 + e / 10,
                    seconds=0.1, tokens_per_s=1000.0) for e in range(1, n + 1)]  # fmt: skip
     batches = [dict(step=s, epoch=1 + s // 4, batch=1 + s % 4, loss=2.0 / (s + 1), accuracy=0.5) for s in range(4 * n)]
-    return FakeHistory(epochs, batches, **kw)
+    return History(epochs=epochs, batches=batches, **kw)
 
 
 @pytest.fixture
@@ -113,7 +99,7 @@ def test_round_trip_restores_model_task_metrics_and_probe(saved, root):
     assert cfg["final_metrics"]["val_accuracy"] == pytest.approx(0.7) and cfg["params"] == sum(
         p.numel() for p in model.parameters()
     )
-    assert sorted(p.name for p in path.iterdir()) == sorted(runs_mod.RUN_FILES)
+    assert sorted(p.name for p in path.iterdir()) == sorted(run_files.RUN_FILES)
     assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
@@ -173,7 +159,7 @@ def test_failed_save_leaves_nothing_behind(root, monkeypatch):
     def broken(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs_mod, "save_file", broken)
+    monkeypatch.setattr(run_folder, "save_file", broken)
     with pytest.raises(OSError, match="disk full"):
         save_run(build_model(task.base_model_config()), task, TrainConfig(), history(), root=root, name="x")
     assert list(root.iterdir()) == []
@@ -264,7 +250,7 @@ def test_pickle_disguised_as_weights_never_runs(saved, tmp_path, via_torch_save)
     expect_damaged(path, "weights.safetensors")
     list_runs(path.parent)
     assert not marker.exists()
-    source = Path(runs_mod.__file__).read_text() + (Path(runs_mod.__file__).parent / "runfiles.py").read_text()
+    source = "".join(f.read_text() for f in Path(runs_mod.__file__).parent.glob("*.py"))
     assert "torch.load" not in source and "import pickle" not in source
 
 
@@ -293,7 +279,7 @@ def test_config_missing_keys_or_absurd_sizes(saved, monkeypatch):
     def must_not_build(*a, **k):
         raise AssertionError("an absurd config must be refused before the model is allocated")
 
-    monkeypatch.setattr(runs_mod, "build_model", must_not_build)
+    monkeypatch.setattr(run_folder, "build_model", must_not_build)
     (path / "config.json").write_text(good)
     # Within every per-field bound of ModelConfig.validate, yet 20 billion parameters in all.
     edit_config(path, model={"vocab_size": 5_000_000, "embed_dim": 4096})
@@ -358,7 +344,7 @@ def test_pretrained_runs_are_found_listed_and_protected(saved, root, tmp_path, m
     bundled = tmp_path / "pretrained"
     bundled.mkdir()
     path.rename(bundled / "shipped")
-    monkeypatch.setattr(runs_mod, "pretrained_dir", lambda: bundled)
+    monkeypatch.setattr(run_files, "pretrained_dir", lambda: bundled)
     run = load_run("shipped", root=root, task_factory=tiny_factory)
     assert run.pretrained and run.path == bundled / "shipped"
     assert [(r["name"], r["pretrained"]) for r in list_runs(root)] == [("shipped", True)]
@@ -402,14 +388,6 @@ def test_delete_run_only_touches_run_folders_inside_root(saved, root, tmp_path):
     assert not path.exists()
     with pytest.raises(RunNotFoundError):
         delete_run("my-run", root=root)
-
-
-def test_export_zip(saved, root):
-    import io
-
-    data = export_zip("my-run", root=root)
-    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert "my-run/weights.safetensors" in names and "my-run/config.json" in names and len(names) == 7
 
 
 @pytest.mark.skipif("letters" not in available(), reason="letters task not present")

@@ -1,5 +1,5 @@
 """The Runs page's data: saved runs as a table, their per-epoch metrics (cached by file time), and the
-bytes behind the download buttons. Reads only through rnn_core.runs / runfiles (nothing is unpickled)."""
+bytes behind the download buttons. Reads only through rnn_core.runs (nothing is unpickled)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnn_core.runfiles import read_csv
-from rnn_core.runs import list_runs
+from rnn_core.runs import list_runs, read_csv
+from rnn_core.tasks import metric_of
 
 COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source"]
 
 
-def _metric(final: dict[str, Any]) -> float | None:
-    for key in ("val_accuracy", "val_mse"):
-        if final.get(key) is not None:
-            return final[key]
-    return None
+def _metric(task: str | None, final: dict[str, Any]) -> float | None:
+    """The run's final validation score in its task's metric."""
+    return final.get(f"val_{metric_of(task)}")
 
 
 def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -30,7 +28,7 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         out.append({
             "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
             "status": r.get("status"),
-            "val_loss": final.get("val_loss"), "val_metric": _metric(final),
+            "val_loss": final.get("val_loss"), "val_metric": _metric(r.get("task"), final),
             "params": r.get("params"), "created": pd.to_datetime(r.get("created"), errors="coerce", utc=True),
             "source": "bundled" if r.get("pretrained") else "yours",
         })

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..aclimdb import Corpus, SplitArrays, load_corpus
 from ..config import ModelConfig, TrainConfig
 from ..data import RemoteFile, cache_dir
-from ..text import INDEX_FROM, OOV, PAD, START, Tokenizer, Vocab
+from ..data.aclimdb import Corpus, SplitArrays, load_corpus
+from ..data.text import INDEX_FROM, OOV, PAD, START, Tokenizer, Vocab
 from .base import Preset, SeqData, Splits, Task
 
 IMDB_FILE = RemoteFile(
@@ -115,7 +115,6 @@ class ImdbTask(Task):
         "source note passed the test set as validation_data, so its 'validation accuracy' is test accuracy."
     )
     metric = "accuracy"
-    metric_description = "Share of reviews whose sentiment (negative / positive) is predicted right; 0.5 is chance."
     presets = {
         "seed": Preset(
             "The source note's setting: Embedding(5000, 32) + LSTM(100), reviews cut to their last 500 words, Adam "
