@@ -13,7 +13,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnn_core.predict import step_logits
+from rnn_core.hooks import LOGITS
+from rnn_core.predict import trace
 from rnn_core.runs import Run, list_runs, load_run
 from rnn_core.tasks import task_class
 
@@ -145,7 +146,7 @@ class Replay:
     """One input replayed through a run: what every page that shows a model draws from.
 
     ``logits`` [seq, outputs] is what the head says at each step (for a classifier: as if the input ended there,
-    by ``rnn_core.predict.step_logits``); ``prediction`` the same as probabilities (classifiers) or values
+    by ``rnn_core.predict.trace``); ``prediction`` the same as probabilities (classifiers) or values
     (regression), with the target when known; ``cache`` name → [1, seq, ...] (only ``hook_logits`` when replayed
     with ``full=False``); ``inputs`` [seq, features] the numeric input for a figure's input row (None for tokens).
     """
@@ -180,10 +181,10 @@ def replay_encoded(model: Any, task: Any, x: torch.Tensor, steps: list[str], tar
                    full: bool = True) -> Replay:
     """Replay an encoded input x [1, seq, ...] (step labels ``steps``) through ``model``; ``full`` keeps every
     activation (the heatmaps), else only the head's output (cheaper, for pages that show just the prediction)."""
-    _, cache = model.run_with_cache(x) if full else model.run_with_cache(x, names_filter="hook_logits")
-    logits = step_logits(model, x, cache).float().numpy().astype(np.float64)  # [seq, outputs]
+    per_step, cache = trace(model, x, None if full else LOGITS)  # rnn_core's prefix rule; every activation if full
+    logits = per_step.float().numpy().astype(np.float64)  # [seq, outputs]
     cfg = model.cfg
-    return Replay(cfg.cell, ("fwd", "bwd") if cfg.bidirectional else ("fwd",), list(steps), cache, logits,
+    return Replay(cfg.cell, model.directions(), list(steps), cache, logits,
                   prediction_of(task, logits, target), feature_inputs(model, x))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
 
 from rnn_core.cells import CELL_ACTIVATIONS
+from rnn_core.hooks import hook_name
 
 STATES = ("h", "c")  # stacked first in the unrolled view, then the cell's other activations in rnn_core's order
 # What each cell exposes (rnn_core's CELL_ACTIVATIONS), in the order the unrolled view stacks them.
@@ -81,7 +82,7 @@ def direction_views(cache: Mapping, layer: int, directions: tuple[str, ...], cel
     for d in directions:
         out[d] = {}
         for q in QUANTITIES[cell]:
-            key = f"layers.{layer}.{d}.hook_{q}"
+            key = hook_name(layer, d, q)
             if key not in cache:
                 raise ValueError(f"the cache has no {key}; replay the model with every activation kept")
             out[d][q] = np.asarray(cache[key][0], dtype=np.float32)  # [seq, units]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from rnn_core.hooks import LOGITS
 from rnn_core.probe import probe_cache, probe_input, probe_target
 from rnn_core.runs import Run
 from rnn_core.tasks import get_task
@@ -75,7 +76,6 @@ def replay_probe(run: Run, epoch: int) -> Replay:
     if run.model_cfg.bidirectional and run.model_cfg.head == "last":
         note = ("Prediction row of the training replay: the head on each step's states as recorded — for this "
                 "bidirectional model the backward half has already read the whole input at every step.")
-    logits = cache["hook_logits"][0].float().numpy().astype(np.float64)  # [seq, outputs] as recorded
-    cfg = run.model_cfg
-    return Replay(cfg.cell, ("fwd", "bwd") if cfg.bidirectional else ("fwd",), steps, cache, logits,
+    logits = cache[LOGITS][0].float().numpy().astype(np.float64)  # [seq, outputs] as recorded
+    return Replay(run.model_cfg.cell, run.model.directions(), steps, cache, logits,
                   prediction_of(run.task, logits, target), feature_inputs(run.model, x[:, :n]), note)

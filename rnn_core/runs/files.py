@@ -33,6 +33,7 @@ MAX_JSON_BYTES = 10 * 2**20
 MAX_CSV_BYTES = 64 * 2**20
 MAX_NAME_LEN = 80
 DAMAGED = "this run folder is damaged; delete it or re-train"
+SWEEP_FILE = "sweep.json"  # a folder holding this is a sweep: its run folders are listed as "<sweep>/<run>"
 FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
 REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
 
