@@ -52,7 +52,10 @@ def run_label(r: RunRow, with_task: bool = False) -> str:
     kind = "bundled" if r["pretrained"] else "your run"
     task = f", {r.get('task')}" if with_task else ""
     status = "" if r.get("status") in (None, "finished") else f", {r['status']}"
-    return f"{r['name']} ({kind}{task}, {(r.get('cell') or '?').upper()}{_score(r)}{status})"
+    score = _score(r)
+    if score and r.get("data"):  # e.g. "on MNIST test files only": the data the score is on (Task.data_label)
+        score += f" on {r['data'].split(':')[0]}"
+    return f"{r['name']} ({kind}{task}, {(r.get('cell') or '?').upper()}{score}{status})"
 
 
 def run_stamp(path: str | Path) -> str:

@@ -169,9 +169,11 @@ def cmd_train(args) -> Any:
     start = time.perf_counter()
     splits = task.load(data_dir=args.data_dir, limit=tcfg.limit, seed=tcfg.seed)
     _log(
-        f"data: {len(splits.train)} train, {len(splits.val)} val"
+        (f"data ({task.data_label()}): " if task.data_label() else "data: ") + f"{len(splits.train)} train, "
+        f"{len(splits.val)} val"
         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
     )
+    mcfg = task.fit_to_data(mcfg)
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
     hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)
@@ -192,6 +194,7 @@ def cmd_train(args) -> Any:
         "seconds": hist.seconds,
         "tokens_per_s": hist.tokens_per_s,
         "metrics": metrics,
+        **({"data": task.data_label()} if task.data_label() else {}),  # which data the metrics are measured on
     }
 
 

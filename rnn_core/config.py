@@ -24,6 +24,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "output_size": (1, 1_000_000),
     "dropout": (0.0, 0.95),
     "input_dropout": (0.0, 0.95),
+    "word_dropout": (0.0, 0.95),
     "epochs": (1, 10_000),
     "batch_size": (1, 65_536),
     "lr": (0.0, 10.0),
@@ -65,6 +66,17 @@ class ModelConfig:
     head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
     init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
     padding_idx: int = 0  # token id used for padding (token tasks)
+    # Classification trained as some notes' code does by mistake: softmax on the head's output, then a
+    # cross-entropy that applies softmax again. Predictions are unchanged; the loss flattens and learning slows.
+    double_softmax: bool = False
+    # Word tagger (pos): with char_vocab_size > 0 each input step is a word, read twice: its id through an
+    # embedding (vocab_size x embed_dim) and its characters through a character-level recurrent network of the
+    # same cell and directions, whose final states join the word vector before the word-level network.
+    char_vocab_size: int = 0  # > 0: build the char + word tagger (rnn_core/tagger.py); characters known to it
+    char_embed_dim: int = 16  # character embedding width
+    char_hidden: int = 32  # units per direction of the character-level network
+    word_dropout: float = 0.0  # training only: share of known words replaced by the unknown-word id, so the
+    # model learns to tag from characters and context alone — what it must do for words it never saw
 
     @property
     def num_directions(self) -> int:
@@ -73,6 +85,11 @@ class ModelConfig:
     @property
     def token_input(self) -> bool:
         return self.vocab_size > 0
+
+    @property
+    def tagger(self) -> bool:
+        """A char + word tagger (``char_vocab_size > 0``) rather than a single RecurrentModel."""
+        return self.char_vocab_size > 0
 
     def validate(self) -> "ModelConfig":
         """Raise ValueError with a message a person can act on; return self when fine."""
@@ -96,8 +113,9 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
-        if not isinstance(self.bidirectional, bool):
-            raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
+        for name in ("bidirectional", "double_softmax"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if self.vocab_size > 10_000_000:
             raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:
@@ -106,7 +124,16 @@ class ModelConfig:
                 raise ValueError("padding_idx must be a token id inside the vocabulary")
         else:
             _whole_in_bounds("input_size", self.input_size)
-        for name in ("dropout", "input_dropout"):
+        for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+                raise ValueError(f"{name} must be a whole number from 0 to 1000000, not {value!r}")
+        if self.tagger:
+            if not self.token_input or self.head != "every":
+                raise ValueError("a char + word tagger needs word ids (vocab_size > 0) and head 'every'")
+            if not 1 <= self.char_embed_dim <= 4096 or not 1 <= self.char_hidden <= 4096:
+                raise ValueError("char_embed_dim and char_hidden must be from 1 to 4096")
+        for name in ("dropout", "input_dropout", "word_dropout"):
             value, (lo, hi) = getattr(self, name), BOUNDS[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
                 raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}")

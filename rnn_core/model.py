@@ -210,12 +210,16 @@ def reset_parameters(model: RecurrentModel, init: str) -> None:
 
 
 def build_model(cfg: ModelConfig, seed: int | None = None) -> RecurrentModel:
-    """Build a RecurrentModel from a config; ``seed`` makes the initial weights reproducible."""
+    """Build the network of a config — a RecurrentModel, or for ``char_vocab_size > 0`` the char + word
+    TaggerModel (same public API); ``seed`` makes the initial weights reproducible."""
+    from .tagger import TaggerModel  # the tagger is built from RecurrentModels: import it lazily
+
+    cls = TaggerModel if cfg.tagger else RecurrentModel
     if seed is None:
-        return RecurrentModel(cfg)
+        return cls(cfg)  # type: ignore[return-value]
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        return RecurrentModel(cfg)
+        return cls(cfg)  # type: ignore[return-value]
     finally:
         torch.random.set_rng_state(state)

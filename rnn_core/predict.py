@@ -83,7 +83,7 @@ def predict(model: RecurrentModel, task: Task, user_input: Any) -> dict[str, Any
     per = per_step_logits(model, x, cache)  # [seq, classes]
     probabilities = _probs(logits[0], labels)
     return {
-        "prediction": max(probabilities, key=probabilities.get),
+        "prediction": max(probabilities, key=lambda label: probabilities[label]),
         "probabilities": probabilities,
         "per_step": [_probs(v, labels) for v in per],
         "steps": steps,

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from .batching import batch_indices, make_batch
 from .callbacks import BatchEnd, Callback, CallbackList, EpochBegin, EpochEnd, TrainBegin, TrainEnd
 from .config import TrainConfig
-from .scoring import evaluate, loss_and_stats
+from .scoring import double_softmax, evaluate, loss_and_stats
 from .tasks.base import SeqData, Splits, Task
 
 
@@ -256,7 +256,8 @@ def _train_step(run: _Fit, idx: Tensor) -> tuple[float, float, float, int] | Non
     changing any weight when the loss or the gradient norm is not finite."""
     x, y, lengths = make_batch(run.train, idx, run.device)
     out = run.model(x, lengths)
-    loss, m_sum, m_count, tokens = loss_and_stats(run.task.kind, out, y, lengths, run.task.warmup)
+    loss, m_sum, m_count, tokens = loss_and_stats(run.task.kind, out, y, lengths, run.task.warmup,
+                                                  double_softmax(run.model))
     value = float(loss.detach())
     if not math.isfinite(value):
         return None

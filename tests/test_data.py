@@ -198,3 +198,16 @@ def test_cache_dir_never_writes_into_a_read_only_data_folder(tmp_path, monkeypat
         shared.chmod(0o755)
     monkeypatch.setenv(data.ENV_CACHE_DIR, str(tmp_path / "explicit"))
     assert cache_dir(shared) == tmp_path / "explicit"
+
+
+def test_md5_checksums_for_sources_that_publish_only_md5(server, tmp_path):
+    md5 = hashlib.md5(BODY).hexdigest()
+    assert data.parse_checksum(f"MD5:{md5.upper()}") == ("md5", md5)
+    assert data.parse_checksum(SHA) == ("sha256", SHA)
+    dest = download(server.url("/ok.tar.gz"), tmp_path / "a.tar.gz", f"md5:{md5}", len(BODY))
+    assert dest.read_bytes() == BODY
+    with pytest.raises(DownloadError, match=f"expected md5 {'0' * 32}"):
+        download(server.url("/ok.tar.gz"), tmp_path / "b.tar.gz", "md5:" + "0" * 32, len(BODY))
+    assert _leftovers(tmp_path) == ["a.tar.gz"]
+    with pytest.raises(ValueError, match="unknown checksum algorithm"):
+        data.parse_checksum("crc32:abcd")

@@ -24,11 +24,13 @@ EXAMPLE_INPUT = {
     "letters": "abcdabcd",
     "sine": ", ".join(f"{np.sin(k * np.pi / 9):.2f}" for k in range(36)),
     "imdb": "A wonderful film: the acting was superb, though the ending felt rushed and a little silly.",
+    "pos": "I will book a flight to Boston.",
 }
 INPUT_HELP = {
     "letters": "Letters from a–e, e.g. abcd.",
     "sine": "Numbers separated by commas — a curve, e.g. a sine wave.",
     "imdb": "A review in English; words outside the model's vocabulary are read as 'unknown'.",
+    "pos": "A sentence in English; each word becomes one step (punctuation and clitics like n't are words too).",
 }
 
 

@@ -210,7 +210,7 @@ def fig_unrolled(
     top_px = 16 * n_lines + 94 + (24 if n_cols > 1 else 0)  # room for the text and plotly's toolbar above it
     width = int(180 + n_cols * max(len(xs), 3) * 95) if len(xs) * n_cols <= 12 else None
     if len(xs) > 1:
-        _controls(fig, xs, labels, frame_ms, 0.2 if width is None else min(0.45, 200 / width))
+        step_controls(fig, xs, labels, frame_ms, 0.2 if width is None else min(0.45, 200 / width))
     else:  # plotly draws no slider for a single step: show its text as a plain annotation
         fig.add_annotation(text=labels[0], xref="paper", yref="paper", x=0, y=1, yshift=12 + (24 if n_cols > 1 else 0),
                            xanchor="left", yanchor="bottom", align="left", showarrow=False,
@@ -297,7 +297,7 @@ def _prediction_row(fig, row, col, xs, pred: StepPrediction, show_legend: bool, 
                      title=ytitle)
 
 
-def _controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int, slider_x: float) -> None:
+def step_controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int, slider_x: float) -> None:
     """Play / Pause buttons and a step slider above the heatmaps; both animate the frames client-side
     without a redraw. The slider's current-value label shows the step's text (``labels``); its tick
     labels are shrunk to nothing so 500 steps don't crowd the rail."""

@@ -72,7 +72,16 @@ def task_form() -> tuple[Task, str]:
     st.selectbox("Preset", list(cls.presets), key=wk("preset"), on_change=_on_preset_change)
     preset = st.session_state[wk("preset")]
     st.caption(f"{KIND_NAMES.get(cls.kind, cls.kind)} · {cls.presets[preset].description}")
-    return get_task(cls.name, **cls.presets[preset].task), preset
+    options = dict(cls.presets[preset].task)
+    for name, (values, help_text) in get_task(cls.name, **options).option_choices().items():
+        key = wk(f"option.{cls.name}.{name}")
+        if st.session_state.get(key) not in values:
+            st.session_state[key] = values[0]
+        options[name] = st.radio(name.capitalize(), values, key=key, horizontal=True, help=help_text)
+    task = get_task(cls.name, **options)
+    if task.data_label():
+        st.caption(f"Data: {task.data_label()}.")
+    return task, preset
 
 
 def model_form(task: Task) -> ModelConfig | None:

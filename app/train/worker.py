@@ -30,7 +30,7 @@ def train_job(job: Job) -> None:
         job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")
         return
     job.set(phase="building the model")
-    model = build_model(spec.model_cfg, seed=spec.train_cfg.seed)
+    model = build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed)  # data-sized vocabularies
     probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
     history = fit(
         model, task, spec.train_cfg, callbacks=[job, probe], stop_event=job.stop_event, splits=splits

@@ -12,7 +12,8 @@ from .fetch import (
     ensure_file,
     find_existing,
     how_to_place,
+    parse_checksum,
 )
 
 __all__ = ["ENV_CACHE_DIR", "ENV_DATA_DIR", "DownloadError", "RemoteFile", "cache_dir", "data_dir", "download"]
-__all__ += ["ensure_file", "find_existing", "how_to_place"]
+__all__ += ["ensure_file", "find_existing", "how_to_place", "parse_checksum"]

@@ -88,7 +88,7 @@ def how_to_place(name: str, url: str, folder: Path) -> str:
 def download(
     url: str,
     dest: str | os.PathLike,
-    sha256: str,
+    checksum: str,
     size: int,
     progress: Progress | None = None,
     timeout: float = TIMEOUT_S,
@@ -96,10 +96,11 @@ def download(
     """Fetch ``url`` to ``dest`` and return ``dest``.
 
     Streams into ``dest + ".part"`` with a tqdm bar on stderr and calls ``progress(done_bytes, total_bytes)``
-    after every chunk (raising from it cancels). Then checks the byte count against ``size`` and the SHA-256
-    against ``sha256`` and only then renames (``os.replace``, atomic) into place. On any failure — network or
-    HTTP error, timeout, wrong size or checksum, cancellation — the .part file is removed and DownloadError
-    explains what happened and how to place the file by hand. Ctrl-C also removes the .part, then propagates.
+    after every chunk (raising from it cancels). Then checks the byte count against ``size`` and the digest
+    against ``checksum`` (see ``parse_checksum``: SHA-256 hex, or e.g. ``"md5:<hex>"``) and only then
+    renames (``os.replace``, atomic) into place. On any failure — network or HTTP error, timeout, wrong size
+    or checksum, cancellation — the .part file is removed and DownloadError explains what happened and how to
+    place the file by hand. Ctrl-C also removes the .part, then propagates.
     """
     dest = Path(dest)
     manual = how_to_place(dest.name, url, dest.parent)
@@ -107,7 +108,8 @@ def download(
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the data folder {dest.parent}: {exc}. {manual}") from exc
-    got = _Received()
+    algorithm, expected = parse_checksum(checksum)
+    got = _Received(digest=hashlib.new(algorithm))
     try:
         with atomic_path(dest, temp=dest.with_suffix(dest.suffix + ".part")) as part:
             request = urllib.request.Request(url, headers={"User-Agent": "unrolled-data/1"})
@@ -119,7 +121,7 @@ def download(
                         f"bytes (a different or changed file); nothing was kept. {manual}"
                     )
                 _stream(response, out, got, dest.name, size, progress, manual)
-            _check(got, dest.name, size, sha256, manual)
+            _check(got, dest.name, size, algorithm, expected, manual)
         return dest
     except DownloadError:
         raise
@@ -162,17 +164,27 @@ def _stream(
                 progress(got.done, size)
 
 
-def _check(got: _Received, name: str, size: int, sha256: str, manual: str) -> None:
-    """DownloadError unless exactly ``size`` bytes with the expected SHA-256 arrived."""
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    """``"<hex>"`` (SHA-256) or ``"<algorithm>:<hex>"`` (any hashlib algorithm, e.g. ``"md5:9fb6..."`` for
+    sources that only publish MD5) → (algorithm, lowercase hex)."""
+    algorithm, _, hexdigest = checksum.rpartition(":")
+    algorithm = algorithm.lower() or "sha256"
+    if algorithm not in hashlib.algorithms_guaranteed:
+        raise ValueError(f"unknown checksum algorithm {algorithm!r} in {checksum!r}")
+    return algorithm, hexdigest.lower()
+
+
+def _check(got: _Received, name: str, size: int, algorithm: str, expected: str, manual: str) -> None:
+    """DownloadError unless exactly ``size`` bytes with the expected digest arrived."""
     if got.done != size:
         raise DownloadError(
             f"the download of {name} stopped after {got.done:,} of {size:,} bytes (the connection was closed "
             f"early); nothing was kept — try again. {manual}"
         )
     digest = got.digest.hexdigest()
-    if digest != sha256.lower():
+    if digest != expected:
         raise DownloadError(
-            f"checksum mismatch for {name}: expected sha256 {sha256}, got {digest} (a damaged or different "
+            f"checksum mismatch for {name}: expected {algorithm} {expected}, got {digest} (a damaged or different "
             f"file); nothing was kept. {manual}"
         )
 
@@ -189,7 +201,7 @@ def find_existing(root: Path, candidates: Sequence[str]) -> Path | None:
 def ensure_file(
     name: str,
     url: str,
-    sha256: str,
+    checksum: str,
     size: int,
     subdir: str,
     data_dir: str | os.PathLike | None = None,
@@ -213,7 +225,7 @@ def ensure_file(
         looked = ", ".join(str(root / rel) for rel in [f"{subdir}/{name}", *alternatives])
         raise DownloadError(f"{name} is not in the data folder (looked for: {looked}) and downloading is off. "
                             + how_to_place(name, url, folder))
-    return download(url, folder / name, sha256, size, progress=progress, timeout=timeout)
+    return download(url, folder / name, checksum, size, progress=progress, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -222,7 +234,7 @@ class RemoteFile:
 
     name: str  # file name, e.g. "aclImdb_v1.tar.gz"
     url: str  # official download address
-    sha256: str  # checksum of the official file (checked on download only)
+    checksum: str  # of the official file, checked on download only: SHA-256 hex or "md5:<hex>" (parse_checksum)
     size: int  # bytes of the official file
     subdir: str  # folder under the data dir, e.g. "imdb"
     alternatives: tuple[str, ...] = ()  # other accepted paths under the data dir (files or unpacked folders)
@@ -230,7 +242,7 @@ class RemoteFile:
     def ensure(self, data_dir: str | os.PathLike | None = None, download_ok: bool = True,
                progress: Progress | None = None, timeout: float = TIMEOUT_S) -> Path:
         """``ensure_file`` for this file."""
-        return ensure_file(self.name, self.url, self.sha256, self.size, self.subdir, data_dir=data_dir,
+        return ensure_file(self.name, self.url, self.checksum, self.size, self.subdir, data_dir=data_dir,
                            download_ok=download_ok, alternatives=self.alternatives, progress=progress, timeout=timeout)
 
 

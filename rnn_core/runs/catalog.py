@@ -40,7 +40,7 @@ def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -
                 model = cfg["model"] if isinstance(cfg["model"], dict) else {}
                 row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
                 row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
-                row.update(preset=cfg.get("preset"), params=cfg.get("params"))
+                row.update(preset=cfg.get("preset"), params=cfg.get("params"), data=cfg.get("data") or "")
             except RunError as e:
                 row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
             found.append(row)

@@ -139,6 +139,8 @@ def save_run(
     if history is not None:
         config["epochs_done"] = len(history.epochs)
         config["seconds"], config["tokens_per_s"] = history.seconds, history.tokens_per_s
+    if task.data_label():  # e.g. MNIST test files only: the run's numbers are on that data, not the official split
+        config["data"] = task.data_label()
     if extra:
         config["extra"] = dict(extra)
 

@@ -15,6 +15,8 @@ _REGISTRY = {
     "letters": "letters:LettersTask",
     "sine": "sine:SineTask",
     "imdb": "imdb:ImdbTask",
+    "digits": "digits:DigitsTask",
+    "pos": "pos:PosTask",
 }
 
 

@@ -121,6 +121,21 @@ class Task:
         tcfg = tcfg.replace(**{k: v for k, v in overrides.items() if k in tfields and k not in mfields})
         return mcfg.validate(), tcfg.validate()
 
+    def option_choices(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Task options a person may switch where they train: option → (allowed values, one line of help).
+        The first value offered is the one to preselect. None by default."""
+        return {}
+
+    def data_label(self) -> str:
+        """Which data this task's numbers are measured on, when its options change that (e.g. digits' MNIST test
+        files only); "" when the description says it all. Pages show it beside accuracies; runs keep it."""
+        return ""
+
+    def fit_to_data(self, cfg: ModelConfig) -> ModelConfig:
+        """``cfg`` with the sizes only the loaded data knows (a vocabulary built from the training split);
+        call it after ``load`` and before ``build_model``. Most tasks know their sizes up front: unchanged."""
+        return cfg
+
     # ---- data -----------------------------------------------------------------------------------
     def load(self, data_dir: str | None = None, limit: int = 0, seed: int = 0) -> Splits:
         raise NotImplementedError

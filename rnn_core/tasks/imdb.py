@@ -22,7 +22,7 @@ from .base import Preset, SeqData, Splits, Task
 IMDB_FILE = RemoteFile(
     name="aclImdb_v1.tar.gz",
     url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
-    sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+    checksum="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
     size=84_125_825,
     subdir="imdb",
     # The workplace copy (labeled reviews only) and unpacked folders are found instead of downloading.
