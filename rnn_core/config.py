@@ -13,30 +13,31 @@ CELLS = ("rnn", "lstm", "gru")
 HEADS = ("last", "every")
 INITS = ("keras", "torch")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-# (low, high) of every bounded numeric field, inclusive: ``validate()`` enforces them and the Train page's
-# widgets and URL parsing read them, so a bound is changed here once. lr must also be above 0 to train.
+# Allowed ranges of the numeric settings, ends included: ``validate()`` enforces them and the app's Train form
+# offers exactly these (their one home). Exceptions, enforced below: lr must be above 0 (a rate of 0 learns
+# nothing; the form lets a person type it and explains), dropout keeps something (at most 0.95).
 BOUNDS: dict[str, tuple[float, float]] = {
     "hidden_size": (1, 4096),
     "num_layers": (1, 16),
-    "output_size": (1, 1_000_000),
     "embed_dim": (1, 4096),
     "input_size": (1, 100_000),
-    "vocab_size": (0, 10_000_000),
+    "output_size": (1, 1_000_000),
     "dropout": (0.0, 0.95),
     "input_dropout": (0.0, 0.95),
+    "word_dropout": (0.0, 0.95),
     "epochs": (1, 10_000),
     "batch_size": (1, 65_536),
     "lr": (0.0, 10.0),
+    "weight_decay": (0.0, 1.0),
     "seed": (0, 2**31 - 1),
 }
 
 
-def _whole(name: str, value: Any) -> None:
-    """ValueError unless ``value`` is a whole number within BOUNDS[name]."""
+def _whole_in_bounds(name: str, value: Any) -> None:
+    """ValueError unless ``value`` is a whole number inside BOUNDS[name]."""
     lo, hi = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number from {int(lo)} to {int(hi)}, not {value!r}")
+        raise ValueError(f"{name} must be a whole number from {lo:g} to {hi:g}, not {value!r}")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -98,37 +99,44 @@ class ModelConfig:
             raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
-        for name in ("hidden_size", "num_layers", "output_size", "vocab_size"):
-            _whole(name, getattr(self, name))
-        for name in ("padding_idx", "char_vocab_size", "char_embed_dim", "char_hidden"):
+        for name in ("hidden_size", "num_layers", "output_size"):
+            _whole_in_bounds(name, getattr(self, name))
+        for name in (
+            "input_size",
+            "vocab_size",
+            "embed_dim",
+            "hidden_size",
+            "num_layers",
+            "output_size",
+            "padding_idx",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
         for name in ("bidirectional", "double_softmax"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        if self.vocab_size > 10_000_000:
+            raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:
-            _whole("embed_dim", self.embed_dim)
+            _whole_in_bounds("embed_dim", self.embed_dim)
             if not 0 <= self.padding_idx < self.vocab_size:
                 raise ValueError("padding_idx must be a token id inside the vocabulary")
         else:
-            _whole("input_size", self.input_size)
+            _whole_in_bounds("input_size", self.input_size)
         for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
             value = getattr(self, name)
-            if not 0 <= value <= 1_000_000:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
                 raise ValueError(f"{name} must be a whole number from 0 to 1000000, not {value!r}")
         if self.tagger:
             if not self.token_input or self.head != "every":
                 raise ValueError("a char + word tagger needs word ids (vocab_size > 0) and head 'every'")
             if not 1 <= self.char_embed_dim <= 4096 or not 1 <= self.char_hidden <= 4096:
                 raise ValueError("char_embed_dim and char_hidden must be from 1 to 4096")
-        for name in ("dropout", "input_dropout"):
+        for name in ("dropout", "input_dropout", "word_dropout"):
             value, (lo, hi) = getattr(self, name), BOUNDS[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
                 raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}")
-        wd = self.word_dropout
-        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0.0 <= float(wd) < 1.0:
-            raise ValueError(f"word_dropout must be a number in [0, 1), not {wd!r}")
         return self
 
     def replace(self, **changes) -> "ModelConfig":
@@ -165,7 +173,7 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         for name in ("epochs", "batch_size", "seed"):
-            _whole(name, getattr(self, name))
+            _whole_in_bounds(name, getattr(self, name))
         lo, hi = BOUNDS["lr"]
         if not (isinstance(self.lr, (int, float)) and lo < self.lr <= hi):
             raise ValueError(f"lr must be a number in ({lo:g}, {hi:g}], not {self.lr!r}")
@@ -173,8 +181,8 @@ class TrainConfig:
             raise ValueError("clip_grad must be 0 (off) or positive")
         if isinstance(self.bucket_pool, bool) or not isinstance(self.bucket_pool, int) or self.bucket_pool < 1:
             raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
-        if not 0.0 <= self.weight_decay <= 1.0:
-            raise ValueError(f"weight_decay must be in [0, 1], not {self.weight_decay!r}")
+        if not BOUNDS["weight_decay"][0] <= self.weight_decay <= BOUNDS["weight_decay"][1]:
+            raise ValueError(f"weight_decay must be from 0 to 1, not {self.weight_decay!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in [0, 1)")
         if self.device not in ("auto", "cpu", "cuda"):

@@ -1,6 +1,6 @@
 """The Train page's settings as one flat dict, their allowed ranges, and their round trip through the URL
 query string (so a link reproduces a configuration). Parsing never raises: a bad value is dropped with a
-notice saying what was wrong. Pure Python, no ``st.*``: the widgets in ``forms.py`` use these ranges.
+notice saying what was wrong. Pure Python, no ``st.*``: the widgets in ``form.py`` use these ranges.
 """
 
 from __future__ import annotations
@@ -16,37 +16,27 @@ from rnn_core.tasks import available, task_class
 class Field:
     """One setting: where it lives ("model" or "train" config) and what values it takes."""
 
-    name: str  # the config field's name (and the URL parameter's)
     config: str  # "model" or "train"
     kind: type  # int, float, bool or str
+    low: float | None = None
+    high: float | None = None
     choices: tuple[str, ...] = ()
 
-    @property
-    def low(self) -> float:
-        return BOUNDS[self.name][0]
 
-    @property
-    def high(self) -> float:
-        return BOUNDS[self.name][1]
-
-
-# URL names are the config field names, so a link reads like the config it makes.
-# Numeric bounds come from rnn_core.config.BOUNDS. lr 0 is typeable on purpose: the form explains why it can't train.
+# URL names are the config field names, so a link reads like the config it makes; ranges are rnn_core's BOUNDS
+# (lr's lower end 0 is typeable on purpose: the form explains why it can't train).
 FIELDS: dict[str, Field] = {
-    f.name: f
-    for f in (
-        Field("cell", "model", str, choices=CELLS),
-        Field("hidden_size", "model", int),
-        Field("num_layers", "model", int),
-        Field("bidirectional", "model", bool),
-        Field("dropout", "model", float),
-        Field("init", "model", str, choices=INITS),
-        Field("optimizer", "train", str, choices=OPTIMIZERS),
-        Field("lr", "train", float),
-        Field("batch_size", "train", int),
-        Field("epochs", "train", int),
-        Field("seed", "train", int),
-    )
+    "cell": Field("model", str, choices=CELLS),
+    "hidden_size": Field("model", int, *BOUNDS["hidden_size"]),
+    "num_layers": Field("model", int, *BOUNDS["num_layers"]),
+    "bidirectional": Field("model", bool),
+    "dropout": Field("model", float, *BOUNDS["dropout"]),
+    "init": Field("model", str, choices=INITS),
+    "optimizer": Field("train", str, choices=OPTIMIZERS),
+    "lr": Field("train", float, *BOUNDS["lr"]),
+    "batch_size": Field("train", int, *BOUNDS["batch_size"]),
+    "epochs": Field("train", int, *BOUNDS["epochs"]),
+    "seed": Field("train", int, *BOUNDS["seed"]),
 }
 ORDER = ("task", "preset", *FIELDS)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -87,8 +77,7 @@ def parse_value(name: str, raw: str) -> Any:
     if f.kind is float and value != value:  # NaN
         raise ValueError("use a number")
     if not f.low <= value <= f.high:
-        low, high = (f"{f.low:g}", f"{f.high:g}") if f.kind is float else (int(f.low), int(f.high))
-        raise ValueError(f"use a value from {low} to {high}")
+        raise ValueError(f"use a value from {f.low:g} to {f.high:g}")
     return value
 
 
