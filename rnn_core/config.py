@@ -24,7 +24,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "output_size": (1, 1_000_000),
     "dropout": (0.0, 0.95),
     "input_dropout": (0.0, 0.95),
-    "word_dropout": (0.0, 0.95),
+    "word_dropout": (0.0, 0.999),  # not on the Train form; the tagger tests drop nearly every word
     "epochs": (1, 10_000),
     "batch_size": (1, 65_536),
     "lr": (0.0, 10.0),
