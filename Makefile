@@ -10,7 +10,7 @@ STAMP := $(VENV)/.stamp
 TEST_STAMP := $(VENV)/.stamp-test
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test browser lint
+.PHONY: venv run test test-fast browser lint
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ run: venv
 test: venv $(TEST_STAMP) browser
 	$(PY) -m pytest
 
+# Everything but the browser and slow tests (every test over ~5 s is marked slow): the quick check while working.
+test-fast: venv $(TEST_STAMP)
+	$(PY) -m pytest -m "not browser and not slow" -q
+
 # Browser tests drive Debian's chromium through Playwright (no browser download needed).
 browser:
 	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = "0" ]; then \
@@ -46,5 +50,7 @@ browser:
 		fi; \
 	fi
 
+# ruff (rules in pyproject.toml) and mypy over rnn_core and app (settings in pyproject.toml).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

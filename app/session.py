@@ -24,11 +24,36 @@ TAGGING_TRUTH = "tagging_truth"  # dict: the random test sentence last placed th
 CURRENT_SWEEP = "current_sweep"  # str: id of the background sweep the Sweeps page shows
 SWEEP_SHOWN = "sweep_shown"  # str: path of the sweep folder whose results the Sweeps page shows
 WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
+RENAME_PREFIX = "rename_"  # Runs page: RENAME_PREFIX + run name is the text box holding that run's new name
+# Run pickers (app.run_access.pick_run): the picker's widget key holds the chosen run's folder; the key plus
+# FOLLOWED_SUFFIX holds the current run the picker last followed (so it follows a newer one only once).
+FOLLOWED_SUFFIX = "_followed"
+SENTIMENT_RUN = "sentiment_run"  # str: the Sentiment page's run folder (its picker)
+SENTIMENT_TEXT = "sentiment_text"  # str: the review in the Sentiment page's text box
+SENTIMENT_TRUTH = "sentiment_truth"  # dict: the random test review last placed in the box (text, label, rating, id)
+SINE_RUN = "sine_run"  # str: the Sine playground's run folder (its picker)
+LETTERS_RUN = "letters_run"  # str: the Letters playground's run folder (its picker)
+LETTERS_TEXT = "letters_text"  # str: the letters typed so far on the Letters playground
+# dict read once by the Inside page: {"run": run folder, "run_name", "task", "text": the input to replay,
+# "tokens", "cut", "source": the page that handed it over}
+INSIDE_INPUT = "inside_input"
+INSIDE_RUN = "inside.run"  # str: the Inside page's run folder (its picker)
+INSIDE_LINKED = "inside.linked"  # str: the run named by ?run= last time, so a link is followed once
+INSIDE_SOURCE = "inside.source"  # str: "Validation example" or "Your own input"
+DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
+DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
+DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
+DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page
 
 
 def widget_key(setting: str) -> str:
     """The session-state key of the widget that edits ``setting``."""
     return WIDGET_PREFIX + setting
+
+
+def inside_text(task: str) -> str:
+    """The Inside page's text box for inputs of ``task`` (one per task, so each keeps its own example)."""
+    return f"inside.text.{task}"
 
 
 def session_id() -> str:
@@ -45,7 +70,3 @@ def current_run() -> str | None:
 
 def set_current_run(name: str | None) -> None:
     st.session_state[CURRENT_RUN] = name
-DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
-DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
-DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
-DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page

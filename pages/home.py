@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from rnn_core.tasks import list_tasks
-
-KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
+from rnn_core.tasks.base import KIND_NAMES
 
 st.title("Unrolled")
 st.write(

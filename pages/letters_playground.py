@@ -3,18 +3,16 @@ probability for each next letter, its pick, and the hidden state that carried th
 
 import streamlit as st
 
-from app import run_access
-from app.inside.data import step_prediction
+from app import run_access, session
 from app.inside.figure import CAPTION, fig_inside
 from app.playgrounds import letters
 from rnn_core.tasks.letters import ALPHABET, check_input, patterns
 
-TEXT = "letters_text"  # str: the letters typed so far
 MAX_SHOWN = 24  # letters read by the page; beyond this the bars would be too small to read
 
 
 def _set(text: str) -> None:
-    st.session_state[TEXT] = text
+    st.session_state[session.LETTERS_TEXT] = text
 
 
 st.title("Letters playground")
@@ -26,22 +24,22 @@ st.write(
     "carries from one letter to the next."
 )
 
-run = run_access.pick_run("letters", "letters_run", "No letters model yet. Train one on the Train page (task letters), "
-                          "or from a terminal: `python -m rnn_core train --task letters --preset seed`.")
+run = run_access.pick_run("letters", session.LETTERS_RUN, "No letters model yet. Train one on the Train page (task "
+                          "letters), or from a terminal: `python -m rnn_core train --task letters --preset seed`.")
 variant = run.task.options.get("variant", "1in")
 learned = ", ".join(f"{a}→{b}" for a, b in patterns(variant))
 st.caption(f"This model ({'4 letters in' if variant == '4in' else '1 letter in'}) was trained on: {learned}.")
 
-st.session_state.setdefault(TEXT, "abcd" if variant == "4in" else "a")
+st.session_state.setdefault(session.LETTERS_TEXT, "abcd" if variant == "4in" else "a")
 with st.container(horizontal=True, vertical_alignment="bottom"):
     for ch in ALPHABET:
-        st.button(ch, key=f"letter_{ch}", on_click=lambda c=ch: _set(st.session_state[TEXT] + c))
+        st.button(ch, key=f"letter_{ch}", on_click=lambda c=ch: _set(st.session_state[session.LETTERS_TEXT] + c))
     st.button("⌫", key="letters_back", help="Remove the last letter",
-              on_click=lambda: _set(st.session_state[TEXT][:-1]))
+              on_click=lambda: _set(st.session_state[session.LETTERS_TEXT][:-1]))
     st.button("Clear", key="letters_clear", on_click=_set, args=("",))
     for example in ("abcd", "bcde", "cdea", "aaaa"):
         st.button(example, key=f"example_{example}", type="tertiary", on_click=_set, args=(example,))
-text = st.text_input("Letters", key=TEXT, placeholder="type a, b, c, d or e…", max_chars=200)
+text = st.text_input("Letters", key=session.LETTERS_TEXT, placeholder="type a, b, c, d or e…", max_chars=200)
 
 ok, bad = check_input(text)
 if bad:
@@ -56,9 +54,9 @@ if len(ok) > MAX_SHOWN:
     st.caption(f"Only the last {MAX_SHOWN} of your {len(ok)} letters are read.")
     ok = ok[-MAX_SHOWN:]
 
-x, steps = run.task.encode("".join(ok))
-tr = run_access.trace(run.model, x, run_access.pick_layer(run, "letters_layer"))
-pred = step_prediction("classify", tr.logits, list(ALPHABET), letters.next_in_cycle(ok, variant))
+layer = run_access.pick_layer(run, "letters_layer")
+rep = run_access.replay(run.model, run.task, "".join(ok), target=letters.next_in_cycle(ok, variant))
+pred = rep.prediction
 k = int(pred.values[-1].argmax())
 cols = st.columns(3)
 cols[0].metric("Letters read", "".join(ok))
@@ -78,8 +76,8 @@ st.caption("How to read this: one chart per letter read, left to right. Each bar
            "the letter that follows in abcde (none after e for the 1-letter model).")
 
 st.subheader("The hidden state that carried it")
-st.plotly_chart(fig_inside(tr, steps, x[0].numpy(), pred, list(ALPHABET), "p(next)",
-                             ("h",) if tr.cell == "rnn" else None), key="letters_inside",
+st.plotly_chart(fig_inside(rep, layer, input_names=list(ALPHABET), prediction_title="p(next)",
+                           quantities=("h",) if rep.cell == "rnn" else None), key="letters_inside",
                 config={"displaylogo": False})
 st.caption(CAPTION + " The input row shows which letter was read (dark = the letter), and the p(next) row the "
            "same probabilities as the bars above; ○ marks the letter that follows in abcde.")

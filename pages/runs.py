@@ -18,7 +18,7 @@ def _done(kind: str, text: str) -> None:
 
 
 def _rename(old: str) -> None:
-    new = st.session_state.get(f"rename_{old}", "").strip()
+    new = st.session_state.get(session.RENAME_PREFIX + old, "").strip()
     try:
         path = rename_run(old, new)
     except ValueError as e:
@@ -104,7 +104,7 @@ if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")
 else:
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        st.text_input("New name", value=name, key=f"rename_{name}", max_chars=80, width=420,
+        st.text_input("New name", value=name, key=session.RENAME_PREFIX + name, max_chars=80, width=420,
                       help="Letters, digits, '-', '_' and '.'; spaces become '-'.")
         st.button("Rename", on_click=_rename, args=(name,), key=f"do_rename_{name}")
         if st.session_state.get(session.PENDING_DELETE) != name:

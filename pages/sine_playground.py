@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app import run_access
+from app import run_access, session
 from app.inside.figure import CAPTION, fig_inside
 from app.playgrounds import sine, stroke
 from rnn_core.tasks.sine import FREQ_RANGE, make_wave
@@ -21,8 +21,8 @@ st.write(
     "what it actually learned. Below, the hidden state (and for LSTM / GRU the gates) shows how it got there."
 )
 
-run = run_access.pick_run("sine", "sine_run", "No sine model yet. Train one on the Train page (task sine), or from a "
-                          "terminal: `python -m rnn_core train --task sine --preset default`.")
+run = run_access.pick_run("sine", session.SINE_RUN, "No sine model yet. Train one on the Train page (task sine), or "
+                          "from a terminal: `python -m rnn_core train --task sine --preset default`.")
 n = int(run.task.options.get("window", 60))
 source = st.segmented_control("Input", ["Draw", "Preset wave"], default="Draw", key="sine_source")
 
@@ -62,9 +62,9 @@ else:
                     "dashed line is that sine's cosine")
 
 values = np.asarray(values, dtype=np.float64)
-x, steps = run.task.encode(values)
-tr = run_access.trace(run.model, x, run_access.pick_layer(run, "sine_layer"))
-pred = tr.logits[:, 0]  # [seq] the model's cosine at each step
+layer = run_access.pick_layer(run, "sine_layer")
+rep = run_access.replay(run.model, run.task, values, target=cosine)
+pred = rep.logits[:, 0]  # [seq] the model's cosine at each step
 warm = run.task.warmup
 
 st.subheader("What the model answers")
@@ -84,7 +84,5 @@ st.caption(
 )
 
 st.subheader("Inside the network")
-st.plotly_chart(fig_inside(tr, steps, x[0].numpy(), sine.sine_prediction(pred, cosine),
-                             prediction_title="cosine"), key="sine_inside",
-                config={"displaylogo": False})
+st.plotly_chart(fig_inside(rep, layer, prediction_title="cosine"), key="sine_inside", config={"displaylogo": False})
 st.caption(CAPTION)

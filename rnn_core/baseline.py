@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -164,8 +163,3 @@ def baseline_accuracy(data_dir: str | os.PathLike | None = None, download_ok: bo
     result = fit_baseline(corpus, tokenizer)
     _write(path, key, result)
     return dict(result, from_cache=False)
-
-
-if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--recompute"]
-    print(json.dumps(baseline_accuracy(args[0] if args else None, recompute="--recompute" in sys.argv)))

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sweep", action="store_true", help="a 9-run letters sweep: local backend vs the same runs in turn")
     b.add_argument("--ray", action="store_true", help="with --sweep: also time the ray backend (local instance)")
 
+    bl = sub.add_parser("baseline", help="TF-IDF + logistic regression test accuracy (the bar an RNN should clear)")
+    bl.add_argument("--task", default="imdb", choices=("imdb",), help="the task to score (only imdb has a baseline)")
+    bl.add_argument("--recompute", action="store_true", help="fit again instead of reading the cached result")
+    bl.add_argument("--download", action="store_true", help="download the dataset when it is missing")
+    bl.add_argument("--data-dir", dest="data_dir")
+
     s = sub.add_parser("sweep", help="train a grid of runs over seeds; mean and spread per grid point")
     s.add_argument("--task", required=True)
     s.add_argument("--preset", default=None, help="a preset name (default: the task's default preset)")
@@ -240,6 +246,12 @@ def cmd_bench(args) -> Any:
     return run_bench(quick=args.quick, log=_log)
 
 
+def cmd_baseline(args) -> Any:
+    from .baseline import baseline_accuracy
+
+    return baseline_accuracy(args.data_dir, download_ok=args.download, recompute=args.recompute)
+
+
 def cmd_sweep(args) -> Any:
     from .sweep import SweepSpec, parse_grid, parse_seeds, run_sweep, summarize
     from .sweep.progress import SweepLog
@@ -267,7 +279,7 @@ def cmd_sweep(args) -> Any:
 
 
 COMMANDS = {"tasks": cmd_tasks, "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "bench": cmd_bench,
-            "sweep": cmd_sweep}
+            "baseline": cmd_baseline, "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

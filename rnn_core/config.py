@@ -13,6 +13,31 @@ CELLS = ("rnn", "lstm", "gru")
 HEADS = ("last", "every")
 INITS = ("keras", "torch")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+# Allowed ranges of the numeric settings, ends included: ``validate()`` enforces them and the app's Train form
+# offers exactly these (their one home). Exceptions, enforced below: lr must be above 0 (a rate of 0 learns
+# nothing; the form lets a person type it and explains), dropout keeps something (at most 0.95).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "hidden_size": (1, 4096),
+    "num_layers": (1, 16),
+    "embed_dim": (1, 4096),
+    "input_size": (1, 100_000),
+    "output_size": (1, 1_000_000),
+    "dropout": (0.0, 0.95),
+    "input_dropout": (0.0, 0.95),
+    "word_dropout": (0.0, 0.999),  # not on the Train form; the tagger tests drop nearly every word
+    "epochs": (1, 10_000),
+    "batch_size": (1, 65_536),
+    "lr": (0.0, 10.0),
+    "weight_decay": (0.0, 1.0),
+    "seed": (0, 2**31 - 1),
+}
+
+
+def _whole_in_bounds(name: str, value: Any) -> None:
+    """ValueError unless ``value`` is a whole number inside BOUNDS[name]."""
+    lo, hi = BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be a whole number from {lo:g} to {hi:g}, not {value!r}")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -74,10 +99,8 @@ class ModelConfig:
             raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
-        for name, lo, hi in (("hidden_size", 1, 4096), ("num_layers", 1, 16), ("output_size", 1, 1_000_000)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+        for name in ("hidden_size", "num_layers", "output_size"):
+            _whole_in_bounds(name, getattr(self, name))
         for name in (
             "input_size",
             "vocab_size",
@@ -96,12 +119,11 @@ class ModelConfig:
         if self.vocab_size > 10_000_000:
             raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
         if self.token_input:
-            if not 1 <= self.embed_dim <= 4096:
-                raise ValueError(f"embed_dim must be from 1 to 4096, not {self.embed_dim!r}")
+            _whole_in_bounds("embed_dim", self.embed_dim)
             if not 0 <= self.padding_idx < self.vocab_size:
                 raise ValueError("padding_idx must be a token id inside the vocabulary")
-        elif not isinstance(self.input_size, int) or not 1 <= self.input_size <= 100_000:
-            raise ValueError(f"input_size must be a whole number from 1 to 100000, not {self.input_size!r}")
+        else:
+            _whole_in_bounds("input_size", self.input_size)
         for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
@@ -112,9 +134,9 @@ class ModelConfig:
             if not 1 <= self.char_embed_dim <= 4096 or not 1 <= self.char_hidden <= 4096:
                 raise ValueError("char_embed_dim and char_hidden must be from 1 to 4096")
         for name in ("dropout", "input_dropout", "word_dropout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"{name} must be a number in [0, 1), not {value!r}")
+            value, (lo, hi) = getattr(self, name), BOUNDS[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
+                raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}")
         return self
 
     def replace(self, **changes) -> "ModelConfig":
@@ -150,18 +172,17 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 10_000:
-            raise ValueError(f"epochs must be a whole number from 1 to 10000, not {self.epochs!r}")
-        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 65_536:
-            raise ValueError(f"batch_size must be a whole number from 1 to 65536, not {self.batch_size!r}")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10):
-            raise ValueError(f"lr must be a number in (0, 10], not {self.lr!r}")
+        for name in ("epochs", "batch_size", "seed"):
+            _whole_in_bounds(name, getattr(self, name))
+        lo, hi = BOUNDS["lr"]
+        if not (isinstance(self.lr, (int, float)) and lo < self.lr <= hi):
+            raise ValueError(f"lr must be a number in ({lo:g}, {hi:g}], not {self.lr!r}")
         if self.clip_grad < 0:
             raise ValueError("clip_grad must be 0 (off) or positive")
         if isinstance(self.bucket_pool, bool) or not isinstance(self.bucket_pool, int) or self.bucket_pool < 1:
             raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
-        if not 0.0 <= self.weight_decay <= 1.0:
-            raise ValueError(f"weight_decay must be in [0, 1], not {self.weight_decay!r}")
+        if not BOUNDS["weight_decay"][0] <= self.weight_decay <= BOUNDS["weight_decay"][1]:
+            raise ValueError(f"weight_decay must be from 0 to 1, not {self.weight_decay!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in [0, 1)")
         if self.device not in ("auto", "cpu", "cuda"):

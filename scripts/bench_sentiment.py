@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app import run_access  # noqa: E402
 from app.playgrounds import sentiment  # noqa: E402
 from rnn_core.runs import load_run  # noqa: E402
 
@@ -35,7 +36,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads (a Streamlit server shares its cores)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    name = args.run or next(r["path"] for r in sentiment.imdb_runs() if r["pretrained"])
+    name = args.run or next(r["path"] for r in run_access.usable_runs("imdb") if r["pretrained"])
     run = load_run(name)
     text = review_of(args.words)
     stages: dict[str, list[float]] = {"analyse (encode + predict)": [], "words html": [], "curve figure": [],

@@ -99,3 +99,13 @@ def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
     assert baseline.cached_baseline(tmp_path / "empty") is None
     with pytest.raises(DownloadError, match="aclImdb_v1.tar.gz"):
         baseline.baseline_accuracy(tmp_path / "empty")
+
+
+def test_the_cli_reports_the_baseline_as_one_json_line(data, capsys):
+    from rnn_core.cli import main
+
+    assert main(["baseline", "--task", "imdb", "--data-dir", str(data)]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["accuracy"] == 1.0 and out["method"] == baseline.METHOD and out["n_test"] == 80
+    assert main(["baseline", "--data-dir", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["from_cache"] is True

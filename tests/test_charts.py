@@ -65,6 +65,26 @@ def test_ema_is_bias_corrected_and_skips_missing_values():
     assert ema([], 0.9).shape == (0,)
 
 
+def _ema_by_hand(values, smoothing):
+    """The recurrence written out (the reference pandas' ewm must match)."""
+    out, s, weight = [], 0.0, 0.0
+    for x in values:
+        if np.isfinite(x):
+            s = smoothing * s + (1 - smoothing) * x
+            weight = smoothing * weight + (1 - smoothing)
+        out.append(s / weight if weight > 0 else np.nan)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.5, 0.9, 0.99])
+def test_ema_gives_the_same_numbers_as_the_recurrence(smoothing):
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=400)
+    v[rng.random(400) < 0.2] = np.nan
+    v[:3] = np.nan  # a curve that starts with missing points
+    np.testing.assert_allclose(ema(v, smoothing), _ema_by_hand(v, smoothing), rtol=1e-12, atol=1e-12)
+
+
 def test_batch_x_infers_batches_per_epoch():
     df = pd.DataFrame({"epoch": [1, 1, 2, 2], "batch": [1, 2, 1, 2]})
     assert list(batch_x(df)) == [0.5, 1.0, 1.5, 2.0]

@@ -67,3 +67,18 @@ def test_settings_build_the_configs_a_task_accepts():
 
 def test_integers_written_as_floats_are_accepted():
     assert parse_value("epochs", "30.0") == 30
+
+
+@pytest.mark.parametrize("name", ["hidden_size", "num_layers", "epochs", "batch_size"])
+def test_the_url_and_the_config_refuse_the_same_values(name):
+    """The bounds live once (rnn_core.config.BOUNDS): one past the top is refused by both, the top by neither."""
+    from rnn_core.config import BOUNDS, ModelConfig, TrainConfig
+
+    top = int(BOUNDS[name][1])
+    cls = ModelConfig if FIELDS[name].config == "model" else TrainConfig
+    assert parse_value(name, str(top)) == top
+    cls(**{name: top}).validate()
+    with pytest.raises(ValueError, match=f"to {top}"):
+        parse_value(name, str(top + 1))
+    with pytest.raises(ValueError, match=f"{name} must be"):
+        cls(**{name: top + 1}).validate()

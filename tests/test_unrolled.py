@@ -214,3 +214,37 @@ def test_500_steps_by_128_units_lstm_view_stays_under_2_mb(record_figure):
     size_states = len(states.to_json())
     record_figure("inside_figure_bytes_500x128_lstm_h_c_full", size_states)
     assert size_states < MB and len(states.frames) == 500
+
+
+def _tree_walk_order(values: np.ndarray) -> list[int]:
+    """The previous hand-written ordering: scikit-learn's average-linkage tree, leaves left to right."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    units = values.shape[1]
+    tree = AgglomerativeClustering(n_clusters=None, distance_threshold=0.0, linkage="average", compute_full_tree=True)
+    children = tree.fit(values.T).children_  # [units-1, 2]; node units+k merges children[k]
+    order, stack = [], [units + len(children) - 1]
+    while stack:
+        node = stack.pop()
+        if node < units:
+            order.append(int(node))
+        else:
+            left, right = children[node - units]
+            stack += [int(right), int(left)]
+    return order
+
+
+def test_cluster_order_is_the_average_linkage_tree_order():
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        v = rng.normal(size=(int(rng.integers(2, 40)), int(rng.integers(3, 30))))  # [seq, units]
+        v = np.tanh(np.cumsum(v, axis=0)) if trial % 2 else v
+        assert unit_order(v, "cluster").tolist() == _tree_walk_order(v)
+
+
+def test_quantities_are_rnn_cores_activations_with_the_states_first():
+    from rnn_core.cells import CELL_ACTIVATIONS
+
+    for cell, acts in CELL_ACTIVATIONS.items():
+        assert sorted(QUANTITIES[cell]) == sorted(acts) and QUANTITIES[cell][0] == "h"
+    assert QUANTITIES["lstm"] == ("h", "c", "i", "f", "g", "o")

@@ -9,11 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.cluster.hierarchy import leaves_list, linkage
 
+from rnn_core.cells import CELL_ACTIVATIONS
 from rnn_core.hooks import hook_name
 
-# What each cell exposes, in the order the unrolled view stacks them (state first, then gates).
-QUANTITIES = {"lstm": ("h", "c", "i", "f", "g", "o"), "gru": ("h", "r", "z", "n"), "rnn": ("h", "pre")}
+STATES = ("h", "c")  # stacked first in the unrolled view, then the cell's other activations in rnn_core's order
+# What each cell exposes (rnn_core's CELL_ACTIVATIONS), in the order the unrolled view stacks them.
+QUANTITIES = {cell: tuple(sorted(acts, key=lambda q: STATES.index(q) if q in STATES else len(STATES)))
+              for cell, acts in CELL_ACTIVATIONS.items()}
 GATES = frozenset({"i", "f", "o", "r", "z"})  # σ outputs in (0, 1): sequential colours
 NAMES = {
     "h": "hidden state",
@@ -90,8 +94,8 @@ def unit_order(values: np.ndarray, method: str = "index") -> np.ndarray:
     """A deterministic order of the units of ``values`` [seq, units].
 
     index: 0, 1, 2…;  cluster: units with similar time courses next to each other (average-linkage
-    agglomerative clustering, leaves in tree order);  peak: by the step where |value| is largest;
-    pc: by loading on the leading principal component of the time courses.
+    agglomerative clustering on Euclidean distance, leaves in tree order: scipy's ``leaves_list``);
+    peak: by the step where |value| is largest;  pc: by loading on the leading principal component of the time courses.
     """
     values = np.asarray(values, dtype=np.float64)
     units = values.shape[1]
@@ -108,21 +112,7 @@ def unit_order(values: np.ndarray, method: str = "index") -> np.ndarray:
         pc = vt[0]
         pc = pc if pc[np.abs(pc).argmax()] >= 0 else -pc  # SVD's sign is arbitrary; fix it
         return np.lexsort((np.arange(units), -pc))
-    from sklearn.cluster import AgglomerativeClustering
-
-    tree = AgglomerativeClustering(n_clusters=None, distance_threshold=0.0, linkage="average", compute_full_tree=True)
-    tree.fit(values.T)  # one sample per unit: its time course
-    children = tree.children_  # [units-1, 2]; node units+k merges children[k]
-    order: list[int] = []
-    stack = [units + len(children) - 1]
-    while stack:
-        node = stack.pop()
-        if node < units:
-            order.append(int(node))
-        else:
-            left, right = children[node - units]
-            stack += [int(right), int(left)]
-    return np.asarray(order)
+    return leaves_list(linkage(values.T, method="average"))  # one observation per unit: its time course
 
 
 # ------------------------------------------------------------------------------------------ windows

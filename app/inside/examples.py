@@ -1,27 +1,23 @@
-"""The Inside page's data access: the run to show (cached by folder and file time), a task's validation
-split (cached), and one example's replay turned into what the figures draw. Everything shown comes from
+"""The Inside page's inputs: a task's validation split (cached), one of its examples, a typed input, or the
+training probe as recorded at an epoch — each turned into a ``run_access.Replay``. Everything shown comes from
 ``model.run_with_cache`` or a saved probe; nothing here draws.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
-import torch
 
 from rnn_core.hooks import LOGITS
-from rnn_core.predict import per_step_logits
 from rnn_core.probe import probe_cache, probe_input, probe_target
-from rnn_core.runs import load_run
+from rnn_core.runs import Run
 from rnn_core.tasks import get_task
-from rnn_core.tasks.base import IGNORE_INDEX
+from rnn_core.tasks.base import IGNORE_INDEX, SeqData
 
-from .data import StepPrediction, step_prediction
+from ..run_access import Replay, feature_inputs, prediction_of, replay, replay_encoded
 
 # What the "your own input" box starts with, per task (a person can type anything the task encodes).
 EXAMPLE_INPUT = {
@@ -38,29 +34,6 @@ INPUT_HELP = {
 }
 
 
-@dataclass
-class Example:
-    """One input replayed: the cache (name → [1, seq, units]), step labels, the numeric input for the
-    input row (None for tokens), the per-step prediction, and a note on where the input came from."""
-
-    cache: dict[str, torch.Tensor]
-    steps: list[str]
-    inputs: np.ndarray | None
-    prediction: StepPrediction
-    note: str = ""
-
-
-@st.cache_resource(max_entries=8, show_spinner="Loading the run…")
-def _load(path: str, mtime: float):
-    return load_run(path)
-
-
-def get_run(path: str | Path):
-    """The run in ``path``, loaded once per change of its config file."""
-    p = Path(path)
-    return _load(str(p), (p / "config.json").stat().st_mtime)
-
-
 @st.cache_resource(max_entries=4, show_spinner="Loading the validation examples…")
 def _val(task_name: str, state_json: str, seed: int):
     state = json.loads(state_json)
@@ -75,40 +48,23 @@ def validation_split(run):
     return _val(run.task.name, json.dumps(run.task.state(), sort_keys=True, default=str), run.train_cfg.seed)
 
 
-def _feature_inputs(run, x: torch.Tensor) -> np.ndarray | None:
-    return None if run.model_cfg.token_input else x[0].reshape(x.shape[1], -1).float().numpy()  # [seq, features]
-
-
-def _prediction(run, cache, target, x: torch.Tensor | None = None) -> StepPrediction:
-    """Per-step head output: given the input ``x``, what the model says if the input ended at each step
-    (``rnn_core.predict``'s prefix rule); without it (a recorded probe), the recorded head output."""
-    task = run.task
-    logits = (cache[LOGITS][0] if x is None else per_step_logits(run.model, x, cache)).float().numpy()  # [seq, out]
-    names = list(task.labels) if task.kind != "regress" else ["output"]
-    return step_prediction(task.kind, logits, names, target)
-
-
-def replay_validation(run, data, i: int) -> Example:
+def replay_validation(run: Run, data: SeqData, i: int) -> Replay:
     """Validation example ``i`` through the replay path, with its target."""
     n = int(data.lengths[i])
     x = data.x[i : i + 1, :n]  # [1, seq] or [1, seq, features]
-    _, cache = run.model.run_with_cache(x)
     y = data.y[i]
     target = y[:n].numpy() if y.dim() >= 1 else y.numpy()
     if run.task.kind == "tag":
         target = np.where(target == IGNORE_INDEX, -1, target)
-    steps = run.task.step_labels(data, i)
-    return Example(cache, steps, _feature_inputs(run, x), _prediction(run, cache, target, x))
+    return replay_encoded(run.model, run.task, x, run.task.step_labels(data, i), target)
 
 
-def replay_text(run, text: Any) -> Example:
+def replay_text(run: Run, text: Any) -> Replay:
     """A person's input through ``task.encode`` and the replay path (ValueError says what to fix)."""
-    x, steps = run.task.encode(text)
-    _, cache = run.model.run_with_cache(x)
-    return Example(cache, list(steps), _feature_inputs(run, x), _prediction(run, cache, None, x))
+    return replay(run.model, run.task, text)
 
 
-def replay_probe(run, epoch: int) -> Example:
+def replay_probe(run: Run, epoch: int) -> Replay:
     """The training probe as recorded at ``epoch`` (0 = untrained)."""
     cache = probe_cache(run.probe, epoch)
     x, lengths = probe_input(run.probe)
@@ -122,4 +78,6 @@ def replay_probe(run, epoch: int) -> Example:
     if run.model_cfg.bidirectional and run.model_cfg.head == "last":
         note = ("Prediction row of the training replay: the head on each step's states as recorded — for this "
                 "bidirectional model the backward half has already read the whole input at every step.")
-    return Example(cache, steps, _feature_inputs(run, x[:, :n]), _prediction(run, cache, target), note)
+    logits = cache[LOGITS][0].float().numpy().astype(np.float64)  # [seq, outputs] as recorded
+    return Replay(run.model_cfg.cell, run.model.directions(), steps, cache, logits,
+                  prediction_of(run.task, logits, target), feature_inputs(run.model, x[:, :n]), note)

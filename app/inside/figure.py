@@ -16,7 +16,7 @@ from ..style import FONT
 from .data import GATES, NAMES, QUANTITIES, StepPrediction, equation_html, prediction_text
 
 if TYPE_CHECKING:
-    from ..run_access import Trace
+    from ..run_access import Replay
 
 DIVERGING = "RdBu_r"  # blue < 0 < red, white at 0
 SEQUENTIAL = "Viridis"  # gates: dark = closed (0), yellow = open (1)
@@ -231,13 +231,15 @@ def fig_unrolled(
     return fig
 
 
-def fig_inside(tr: Trace, steps: list[str], inputs: np.ndarray, prediction: StepPrediction,
+def fig_inside(rep: Replay, layer: int, prediction: StepPrediction | None = None,
                input_names: list[str] | None = None, prediction_title: str | None = None,
                quantities: tuple[str, ...] | None = None) -> go.Figure:
-    """The unrolled network for this input (the Inside page's figure: by default every quantity of the cell,
-    Play and a step slider), with the input and the per-step prediction beneath."""
-    return fig_unrolled(tr.views, steps, tr.cell, quantities=quantities or QUANTITIES[tr.cell], inputs=inputs,
-                        input_names=input_names, prediction=prediction, prediction_title=prediction_title)
+    """The unrolled network over a replayed input (the Inside page's figure: by default every quantity of the
+    cell, Play and a step slider) for one layer, with the input and the per-step prediction (``prediction``
+    when given, else the replay's own) beneath."""
+    return fig_unrolled(rep.views(layer), rep.steps, rep.cell, quantities=quantities or QUANTITIES[rep.cell],
+                        inputs=rep.inputs, input_names=input_names, prediction=prediction or rep.prediction,
+                        prediction_title=prediction_title)
 
 
 def _input_row(fig, row, col, xs, steps, inputs, input_names, mode: str) -> None:

@@ -11,16 +11,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from ..inside.data import StepPrediction, step_prediction
 from ..style import FONT
 
 INPUT, PRED, TRUE = "#4b5563", "#d62728", "#1f77b4"
 MARGIN = dict(l=70, r=60)  # the unrolled figure's side margins, so a curve's steps sit over its columns
-
-def sine_prediction(pred: np.ndarray, cosine: np.ndarray | None) -> StepPrediction:
-    """The model's cosine per step (and the true one when known) for the row under the heatmaps."""
-    return step_prediction("regress", pred.reshape(-1, 1), ["cos"], None if cosine is None else cosine.reshape(-1, 1))
-
 
 def fig_sine(values: np.ndarray, pred: np.ndarray, cosine: np.ndarray | None = None, warmup: int = 0,
              height: int = 380) -> go.Figure:

@@ -29,21 +29,15 @@ PALETTE = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#c
 
 
 def ema(values: Iterable[float], smoothing: float = 0.9) -> np.ndarray:
-    """Exponential moving average with bias correction (TensorBoard's smoothing).
+    """Exponential moving average with bias correction (TensorBoard's smoothing), by pandas' ``ewm``.
 
     s_t = smoothing * s_{t-1} + (1 - smoothing) * v_t,  s_0 = 0;  shown value = s_t / (1 - smoothing^t).
-    The correction removes the pull towards 0 at the start. Missing values (NaN) are skipped and carry
-    the previous smoothed value.
+    The correction removes the pull towards 0 at the start (``adjust=True``). Missing values (NaN) are skipped
+    and carry the previous smoothed value (``ignore_na=True``).
     """
-    v = np.asarray(list(values), dtype=float)
-    out = np.full(v.shape, np.nan)
-    s, weight = 0.0, 0.0
-    for i, x in enumerate(v):
-        if np.isfinite(x):
-            s = smoothing * s + (1 - smoothing) * x
-            weight = smoothing * weight + (1 - smoothing)
-        out[i] = s / weight if weight > 0 else np.nan
-    return out
+    v = pd.Series(np.asarray(list(values), dtype=float))
+    alpha = min(1.0, max(1e-9, 1.0 - smoothing))  # ewm needs 0 < alpha <= 1
+    return v.ewm(alpha=alpha, adjust=True, ignore_na=True).mean().to_numpy()
 
 
 def _frame(rows: Any) -> pd.DataFrame:

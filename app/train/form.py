@@ -12,13 +12,13 @@ import streamlit as st
 from rnn_core.config import CELLS, INITS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnn_core.summary import param_count
 from rnn_core.tasks import Task, available, get_task, task_class
+from rnn_core.tasks.base import KIND_NAMES
 
 from .. import session
 from . import settings
 
 MAX_PARAMS = 10_000_000  # a bigger model would take hours per epoch on a laptop CPU
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
 
 
 def _apply(values: dict[str, Any]) -> None:

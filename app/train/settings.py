@@ -1,6 +1,6 @@
 """The Train page's settings as one flat dict, their allowed ranges, and their round trip through the URL
 query string (so a link reproduces a configuration). Parsing never raises: a bad value is dropped with a
-notice saying what was wrong. Pure Python, no ``st.*``: the widgets in ``forms.py`` use these ranges.
+notice saying what was wrong. Pure Python, no ``st.*``: the widgets in ``form.py`` use these ranges.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnn_core.config import CELLS, INITS, OPTIMIZERS
+from rnn_core.config import BOUNDS, CELLS, INITS, OPTIMIZERS
 from rnn_core.tasks import available, task_class
 
 
@@ -23,19 +23,20 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
-# URL names are the config field names, so a link reads like the config it makes.
+# URL names are the config field names, so a link reads like the config it makes; ranges are rnn_core's BOUNDS
+# (lr's lower end 0 is typeable on purpose: the form explains why it can't train).
 FIELDS: dict[str, Field] = {
     "cell": Field("model", str, choices=CELLS),
-    "hidden_size": Field("model", int, 1, 4096),
-    "num_layers": Field("model", int, 1, 16),
+    "hidden_size": Field("model", int, *BOUNDS["hidden_size"]),
+    "num_layers": Field("model", int, *BOUNDS["num_layers"]),
     "bidirectional": Field("model", bool),
-    "dropout": Field("model", float, 0.0, 0.95),
+    "dropout": Field("model", float, *BOUNDS["dropout"]),
     "init": Field("model", str, choices=INITS),
     "optimizer": Field("train", str, choices=OPTIMIZERS),
-    "lr": Field("train", float, 0.0, 10.0),  # 0 is typeable on purpose: the form explains why it can't train
-    "batch_size": Field("train", int, 1, 65536),
-    "epochs": Field("train", int, 1, 10000),
-    "seed": Field("train", int, 0, 2**31 - 1),
+    "lr": Field("train", float, *BOUNDS["lr"]),
+    "batch_size": Field("train", int, *BOUNDS["batch_size"]),
+    "epochs": Field("train", int, *BOUNDS["epochs"]),
+    "seed": Field("train", int, *BOUNDS["seed"]),
 }
 ORDER = ("task", "preset", *FIELDS)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

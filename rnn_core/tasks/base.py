@@ -17,6 +17,7 @@ from torch import Tensor
 from ..config import ModelConfig, TrainConfig
 
 KINDS = ("classify", "tag", "regress")
+KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
 HIGHER_IS_BETTER = {"accuracy": True, "mse": False}  # every metric a task may name, and which way is better
 IGNORE_INDEX = -100  # tagging targets at padded steps (torch cross_entropy's default ignore_index)
 
@@ -84,6 +85,7 @@ class Task:
     presets: ClassVar[dict[str, Preset]] = {}
     default_preset: ClassVar[str] = "seed"
     warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence
+    output_names: ClassVar[tuple[str, ...]] = ("output",)  # regression: what each output value is called
 
     def __init__(self, **options: Any):
         self.options: dict[str, Any] = dict(options)

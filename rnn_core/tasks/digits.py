@@ -73,7 +73,6 @@ class DigitsTask(Task):
         "note's validation_data) unless val_fraction carves it off the training images."
     )
     metric = "accuracy"
-    metric_description = "Share of held-out images whose digit is predicted right; 0.1 is chance."
     presets = {
         "seed": Preset(
             "The note's setting exactly: MNIST, LSTM(100) reading 28 rows of 28 pixels, the last step's h into a "

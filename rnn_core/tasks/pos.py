@@ -171,7 +171,6 @@ class PosTask(Task):
         "sentence, so 'book' can be a noun or a verb by its neighbours. Validation is EWT's dev split."
     )
     metric = "accuracy"
-    metric_description = "Share of words (punctuation included) whose UPOS tag is right, over real words only."
     presets = {
         "seed": Preset(
             "The source note's tagger, one direction: a character LSTM(32) over each word's letters joined to a "

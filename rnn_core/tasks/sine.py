@@ -131,6 +131,7 @@ class SineTask(Task):
         "and how fast it turns."
     )
     metric = "mse"
+    output_names = ("cos",)
     # mse over the steps after the first WARMUP: at the first step no model can tell a rising curve from a
     # falling one (sin = 0 fits cos = +1 and -1), nor the frequency; those steps would measure the question.
     warmup = WARMUP
