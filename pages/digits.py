@@ -69,7 +69,7 @@ st.caption("How to read this: press Play or drag the slider — the red box is t
            "row (the final answer drawn thick), the dotted line marks the current row.")
 
 st.subheader("Inside the network")
-fig = fig_inside(r.trace, r.steps, r.x[0].numpy(), r.prediction, prediction_title="p(digit)")
+fig = fig_inside(r.replay, r.layer, r.prediction, prediction_title="p(digit)")
 st.plotly_chart(fig, key="digits_inside", theme=None, config={"displaylogo": False})
 st.caption(CAPTION)
-st.caption("  \n".join([HOW_TO_READ[q] for q in r.trace.views["fwd"]] + [HOW_TO_READ["prediction.classify"]]))
+st.caption("  \n".join([HOW_TO_READ[q] for q in r.replay.views(r.layer)["fwd"]] + [HOW_TO_READ["prediction.classify"]]))

@@ -1,5 +1,5 @@
 """One digit read by a run, as the Digits page shows it: the image the model sees, the step-by-step replay (through
-``run_access.trace``, the same replay the Inside figure draws) and the class probabilities after each row, with
+``run_access.replay_encoded``, the same replay the Inside figure draws) and the class probabilities after each row, with
 the step from which the model knows its answer. No drawing here.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..inside.data import StepPrediction, step_prediction
-from ..run_access import Trace, trace
+from ..run_access import Replay, replay_encoded
 
 SURE = 0.9  # "sure" = the final answer's probability at least this
 
@@ -24,7 +24,8 @@ class Reading:
     image: np.ndarray
     x: torch.Tensor
     steps: list[str]
-    trace: Trace
+    replay: Replay
+    layer: int
     prediction: StepPrediction
     target: int | None
 
@@ -51,10 +52,12 @@ class Reading:
 
 def read(run, x: torch.Tensor, layer: int = -1, target: int | None = None) -> Reading:
     """Replay input ``x`` [1, steps, features] through ``run``'s model and gather what the page draws."""
-    tr = trace(run.model, x, layer)
-    pred = step_prediction("classify", tr.logits, list(run.task.labels), target)
+    steps = run.task.step_names()[: x.shape[1]]
+    rep = replay_encoded(run.model, run.task, x, steps, target)
+    pred = step_prediction("classify", rep.logits, list(run.task.labels), target)
     image = run.task.input_to_image(x[0]).numpy().astype(np.float64)  # [side, side]
-    return Reading(image, x, run.task.step_names()[: x.shape[1]], tr, pred, target)
+    layer = layer % run.model.cfg.num_layers  # -1 → the last layer
+    return Reading(image, x, steps, rep, layer, pred, target)
 
 
 def summary(r: Reading) -> str:
