@@ -9,14 +9,13 @@ from typing import Any
 
 import streamlit as st
 
-from rnn_core.config import CELLS, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnn_core.config import CELLS, INITS, MAX_PARAMS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnn_core.summary import param_count
 from rnn_core.tasks import Task, available, get_task, task_class
 
 from . import settings as S
 from . import state
 
-MAX_PARAMS = 10_000_000  # a bigger model would take hours per epoch on a laptop CPU
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
 

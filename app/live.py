@@ -10,7 +10,7 @@ from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.tasks import Task, task_class
 
 from . import charts, nav, state
-from .jobs import JobManager, JobSpec, Snapshot
+from .jobs import JobManager, JobSpec, Snapshot, TooManyJobs
 
 POLL_SECONDS = 0.5
 FIRST_POINT_WAIT = 0.4  # after Train, wait this long at most for the first batch so the first draw has a point
@@ -25,12 +25,17 @@ def job_manager() -> JobManager:
     return JobManager()
 
 
-def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
-    """Queue a training job for this session and make it the one the page shows."""
+def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfig) -> str | None:
+    """Queue a training job for this session and make it the one the page shows (None, with a warning on the
+    page, when the session already has as many jobs waiting or running as it may)."""
     spec = JobSpec(task=task.name, model_cfg=model_cfg, train_cfg=train_cfg, preset=preset,
                    task_options=dict(task.options))
     manager = job_manager()
-    job_id = manager.submit(state.session_id(), spec)
+    try:
+        job_id = manager.submit(state.session_id(), spec)
+    except TooManyJobs as e:
+        st.warning(str(e), icon=":material/hourglass_top:")
+        return None
     st.session_state[state.CURRENT_JOB] = job_id
     manager.wait_for_progress(job_id, FIRST_POINT_WAIT)
     return job_id

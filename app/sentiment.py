@@ -26,7 +26,6 @@ TRUTH_KEY = "sentiment_truth"  # dict: the random test review last placed in the
 # dict read by the Inside page: {"run": run folder, "run_name", "task": "imdb", "text": the review,
 # "tokens": the words the model reads, "cut": words maxlen removed, "source": "pages/sentiment.py"}
 INSIDE_INPUT = "inside_input"
-MAX_CHARS = 1_000_000  # beyond this a paste is refused with a message (tokenizing it would stall the page)
 POS_RGB, NEG_RGB = (33, 102, 172), (178, 24, 43)  # RdBu's ends: blue pushes towards positive, red towards negative
 MIN_SCALE = 0.05  # a review whose words barely move P(positive) stays pale instead of being blown up
 BASELINE_LABEL = "TF-IDF + logistic regression"
@@ -78,13 +77,10 @@ def analyse(model, task, text: str) -> Analysis:
     """Run ``text`` through ``model`` (an IMDB classifier) and return what it read and said after each word.
 
     push[t] = P_t(pos) − P_{t−1}(pos), with P_{−1} the answer for the empty state (softmax of the head's bias).
-    Raises ValueError with a readable message for non-text or text longer than MAX_CHARS characters.
+    Raises ValueError with a readable message for non-text or text longer than ``MAX_TEXT_CHARS`` characters.
     """
     if not isinstance(text, str):
         raise ValueError(f"a review must be text, not {type(text).__name__}")
-    if len(text) > MAX_CHARS:
-        raise ValueError(f"this text has {len(text):,} characters; paste at most {MAX_CHARS:,} (a long review is "
-                         f"about 10,000)")
     enc = task.encode_text(text)
     out = predict(model, task, text)
     pos = task.labels.index("pos")

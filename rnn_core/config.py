@@ -6,6 +6,7 @@ nothing is ever unpickled. ``validate()`` turns impossible settings into one cle
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -13,6 +14,29 @@ CELLS = ("rnn", "lstm", "gru")
 HEADS = ("last", "every")
 INITS = ("keras", "torch")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+# One cap for every way a model comes to exist (Train page, CLI, a saved run): bigger would take hours per epoch on
+# a CPU, and a config asking for more is refused before anything is allocated.
+MAX_PARAMS = 10_000_000
+MAX_VOCAB = 1_000_000  # token ids an embedding may have (IMDB's num_words allows the same)
+MAX_WIDTH = 4096  # hidden units, embedding width
+MAX_OUTPUTS = 100_000  # classes or values per step
+MAX_INPUTS = 100_000  # features per step
+
+
+def _whole(name: str, value: Any, lo: int, hi: int) -> None:
+    """ValueError unless ``value`` is an int (not a bool) in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+
+
+def _number(name: str, value: Any, lo: float, hi: float, hi_open: bool = False, lo_open: bool = False) -> None:
+    """ValueError unless ``value`` is a finite int or float within the bounds (NaN and ±inf never pass)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok:
+        ok = (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        span = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be a number in {span}, not {value!r}")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -51,44 +75,27 @@ class ModelConfig:
         return self.vocab_size > 0
 
     def validate(self) -> "ModelConfig":
-        """Raise ValueError with a message a person can act on; return self when fine."""
+        """Raise ValueError with a message a person can act on; return self when fine. Every size is bounded
+        here, from the config alone, so nothing is allocated for an impossible one (see also ``MAX_PARAMS``)."""
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
-        for name, lo, hi in (("hidden_size", 1, 4096), ("num_layers", 1, 16), ("output_size", 1, 1_000_000)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
-        for name in (
-            "input_size",
-            "vocab_size",
-            "embed_dim",
-            "hidden_size",
-            "num_layers",
-            "output_size",
-            "padding_idx",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be a whole number, not {value!r}")
+        _whole("hidden_size", self.hidden_size, 1, MAX_WIDTH)
+        _whole("num_layers", self.num_layers, 1, 16)
+        _whole("output_size", self.output_size, 1, MAX_OUTPUTS)
+        _whole("vocab_size", self.vocab_size, 0, MAX_VOCAB)
+        _whole("embed_dim", self.embed_dim, 1, MAX_WIDTH)
+        _whole("input_size", self.input_size, 1, MAX_INPUTS)
+        _whole("padding_idx", self.padding_idx, 0, MAX_VOCAB)
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
-        if self.vocab_size > 10_000_000:
-            raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
-        if self.token_input:
-            if not 1 <= self.embed_dim <= 4096:
-                raise ValueError(f"embed_dim must be from 1 to 4096, not {self.embed_dim!r}")
-            if not 0 <= self.padding_idx < self.vocab_size:
-                raise ValueError("padding_idx must be a token id inside the vocabulary")
-        elif not isinstance(self.input_size, int) or not 1 <= self.input_size <= 100_000:
-            raise ValueError(f"input_size must be a whole number from 1 to 100000, not {self.input_size!r}")
+        if self.token_input and not self.padding_idx < self.vocab_size:
+            raise ValueError("padding_idx must be a token id inside the vocabulary")
         for name in ("dropout", "input_dropout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"{name} must be a number in [0, 1), not {value!r}")
+            _number(name, getattr(self, name), 0.0, 1.0, hi_open=True)
         return self
 
     def replace(self, **changes) -> "ModelConfig":
@@ -122,22 +129,22 @@ class TrainConfig:
     num_threads: int = 0  # torch intra-op threads for this job; 0 leaves torch's setting alone
 
     def validate(self) -> "TrainConfig":
+        """Raise ValueError naming the setting and its allowed range; NaN and ±inf never pass."""
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 10_000:
-            raise ValueError(f"epochs must be a whole number from 1 to 10000, not {self.epochs!r}")
-        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 65_536:
-            raise ValueError(f"batch_size must be a whole number from 1 to 65536, not {self.batch_size!r}")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10):
-            raise ValueError(f"lr must be a number in (0, 10], not {self.lr!r}")
-        if self.clip_grad < 0:
-            raise ValueError("clip_grad must be 0 (off) or positive")
-        if isinstance(self.bucket_pool, bool) or not isinstance(self.bucket_pool, int) or self.bucket_pool < 1:
-            raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
-        if not 0.0 <= self.weight_decay <= 1.0:
-            raise ValueError(f"weight_decay must be in [0, 1], not {self.weight_decay!r}")
-        if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError("val_fraction must be in [0, 1)")
+        _whole("epochs", self.epochs, 1, 10_000)
+        _whole("batch_size", self.batch_size, 1, 65_536)
+        _number("lr", self.lr, 0.0, 10.0, lo_open=True)
+        _number("clip_grad", self.clip_grad, 0.0, 1e6)  # 0 turns clipping off
+        _whole("bucket_pool", self.bucket_pool, 1, 1_000_000)
+        _number("weight_decay", self.weight_decay, 0.0, 1.0)
+        _number("val_fraction", self.val_fraction, 0.0, 1.0, hi_open=True)
+        _whole("seed", self.seed, 0, 2**63 - 1)
+        _whole("limit", self.limit, 0, 2**63 - 1)  # 0 means no limit
+        _whole("num_threads", self.num_threads, 0, 1024)
+        for name in ("bucket", "keep_best"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self

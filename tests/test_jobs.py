@@ -228,3 +228,17 @@ def test_max_jobs_from_the_environment(monkeypatch, raw, expected):
     monkeypatch.setenv("UNROLLED_MAX_JOBS", raw)
     cpus = __import__("os").cpu_count() or 1
     assert default_max_jobs() == (expected if expected is not None else cpus)
+
+
+def test_one_session_may_have_at_most_three_jobs_waiting_or_running():
+    gate = Gate()
+    mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
+    ids = [mgr.submit("s", letters_spec()) for _ in range(jobs_module.MAX_QUEUED_PER_SESSION)]
+    with pytest.raises(jobs_module.TooManyJobs, match="at most 3 at a time"):
+        mgr.submit("s", letters_spec())
+    other = mgr.submit("t", letters_spec())  # another session is not held back by this one
+    assert mgr.stop("s", ids[-1]) and mgr.wait(ids[-1], 5)
+    again = mgr.submit("s", letters_spec())  # a freed place can be used again
+    gate.release.set()
+    for job_id in (*ids, other, again):
+        assert mgr.wait(job_id, 5)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app import sentiment as S
 from rnn_core.model import build_model
 from rnn_core.runs import load_run, save_run
+from rnn_core.text import MAX_TEXT_CHARS
 
 REPO = Path(__file__).resolve().parents[1]
 APP, PAGE = str(REPO / "streamlit_app.py"), "pages/sentiment.py"
@@ -123,8 +124,8 @@ def test_a_100000_character_paste_is_read_and_the_cut_is_said():
 
 
 def test_too_long_a_paste_gets_a_message_not_an_error():
-    at = page("word " * (S.MAX_CHARS // 5 + 1))
-    assert "paste at most" in at.warning[0].value and not at.metric
+    at = page("word " * (MAX_TEXT_CHARS // 5 + 1))
+    assert "give at most" in at.warning[0].value and not at.metric
 
 
 @pytest.mark.parametrize("text", ["😀🎬🍿 🤩🤩", "这部电影非常好看，演员也很棒",
