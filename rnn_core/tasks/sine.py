@@ -224,7 +224,7 @@ class SineTask(Task):
         try:
             values = torch.as_tensor(user_input, dtype=torch.float64)
         except (TypeError, ValueError, RuntimeError, OverflowError):
-            raise ValueError("give the curve as a list of finite numbers, e.g. [0, 0.5, 0.87, 1]") from None
+            raise ValueError("give the curve as a list of numbers, e.g. [0, 0.5, 0.87, 1]") from None
         if values.dim() == 0:
             values = values.reshape(1)  # a lone number: reported below as too short
         elif values.dim() > 1 and sum(s > 1 for s in values.shape) <= 1:
