@@ -1,5 +1,5 @@
 """The Runs page's data: saved runs as a table, their per-epoch metrics (cached by file time), and the
-bytes behind the download buttons. Reads only through rnn_core.runs / runfiles (nothing is unpickled)."""
+bytes behind the download buttons. Reads only through rnn_core.runs (nothing is unpickled)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnn_core.runfiles import read_csv
-from rnn_core.runs import list_runs
+from rnn_core.runs import list_runs, read_csv
 
 COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source"]
 

@@ -198,10 +198,10 @@ def analyse_cached(path: str, stamp: float, text: str) -> Analysis:
 @st.cache_resource(show_spinner="Reading the IMDB test reviews…")
 def test_reviews():
     """The 25,000 test reviews (text, label, rating, id) from the data folder; DownloadError when absent."""
-    from rnn_core.aclimdb import load_corpus
     from rnn_core.data import cache_dir
+    from rnn_core.data.aclimdb import load_corpus
+    from rnn_core.data.text import Tokenizer
     from rnn_core.tasks.imdb import IMDB_FILE
-    from rnn_core.text import Tokenizer
 
     return load_corpus(IMDB_FILE.ensure(None, download_ok=False), Tokenizer(), cache_dir(None)).test
 

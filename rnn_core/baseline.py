@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .aclimdb import Corpus, SplitArrays, cache_key, load_corpus
 from .data import DownloadError, cache_dir
+from .data.aclimdb import Corpus, SplitArrays, cache_key, load_corpus
+from .data.text import Tokenizer
 from .tasks.imdb import IMDB_FILE
-from .text import Tokenizer
 
 FORMAT = 1  # bump when the cached JSON's meaning changes
 METHOD = "TF-IDF (words and word pairs) + logistic regression"

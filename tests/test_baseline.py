@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_core import aclimdb, baseline
-from rnn_core.data import DownloadError
+from rnn_core import baseline
+from rnn_core.data import DownloadError, aclimdb
 
 POS = ["great", "wonderful", "loved", "superb", "moving", "brilliant"]
 NEG = ["awful", "boring", "worst", "waste", "dull", "terrible"]

@@ -16,11 +16,11 @@ import pytest
 import torch
 from localhttp import serve
 
-from rnn_core import aclimdb, build_model
-from rnn_core.data import DownloadError, RemoteFile
+from rnn_core import build_model
+from rnn_core.data import DownloadError, RemoteFile, aclimdb
+from rnn_core.data.text import OOV, START, Tokenizer, Vocab, pad_sequences
 from rnn_core.tasks import get_task
 from rnn_core.tasks import imdb as imdb_mod
-from rnn_core.text import OOV, START, Tokenizer, Vocab, pad_sequences
 
 POS_WORDS = ["great", "wonderful", "loved", "superb", "moving"]
 NEG_WORDS = ["awful", "boring", "worst", "waste", "dull"]

@@ -78,7 +78,7 @@ def heatmap(spec: dict, name: str) -> dict:
 def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
     empty = tmp_path / "pretrained"
     empty.mkdir()
-    monkeypatch.setattr("rnn_core.runs.pretrained_dir", lambda: empty)
+    monkeypatch.setattr("rnn_core.runs.files.pretrained_dir", lambda: empty)
     at = page(tmp_path / "runs", monkeypatch)
     assert any("No trained runs yet" in i.value and "Train" in i.value for i in at.info)
     assert not at.get("plotly_chart") and not at.error

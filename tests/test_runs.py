@@ -26,6 +26,8 @@ from rnn_core.runs import (
     safe_run_dir,
     save_run,
 )
+from rnn_core.runs import files as run_files
+from rnn_core.runs import folder as run_folder
 from rnn_core.tasks import Preset, Task, available
 
 
@@ -113,7 +115,7 @@ def test_round_trip_restores_model_task_metrics_and_probe(saved, root):
     assert cfg["final_metrics"]["val_accuracy"] == pytest.approx(0.7) and cfg["params"] == sum(
         p.numel() for p in model.parameters()
     )
-    assert sorted(p.name for p in path.iterdir()) == sorted(runs_mod.RUN_FILES)
+    assert sorted(p.name for p in path.iterdir()) == sorted(run_files.RUN_FILES)
     assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
@@ -173,7 +175,7 @@ def test_failed_save_leaves_nothing_behind(root, monkeypatch):
     def broken(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs_mod, "save_file", broken)
+    monkeypatch.setattr(run_folder, "save_file", broken)
     with pytest.raises(OSError, match="disk full"):
         save_run(build_model(task.base_model_config()), task, TrainConfig(), history(), root=root, name="x")
     assert list(root.iterdir()) == []
@@ -264,7 +266,7 @@ def test_pickle_disguised_as_weights_never_runs(saved, tmp_path, via_torch_save)
     expect_damaged(path, "weights.safetensors")
     list_runs(path.parent)
     assert not marker.exists()
-    source = Path(runs_mod.__file__).read_text() + (Path(runs_mod.__file__).parent / "runfiles.py").read_text()
+    source = "".join(f.read_text() for f in Path(runs_mod.__file__).parent.glob("*.py"))
     assert "torch.load" not in source and "import pickle" not in source
 
 
@@ -293,7 +295,7 @@ def test_config_missing_keys_or_absurd_sizes(saved, monkeypatch):
     def must_not_build(*a, **k):
         raise AssertionError("an absurd config must be refused before the model is allocated")
 
-    monkeypatch.setattr(runs_mod, "build_model", must_not_build)
+    monkeypatch.setattr(run_folder, "build_model", must_not_build)
     (path / "config.json").write_text(good)
     # Within every per-field bound of ModelConfig.validate, yet 20 billion parameters in all.
     edit_config(path, model={"vocab_size": 5_000_000, "embed_dim": 4096})
@@ -358,7 +360,7 @@ def test_pretrained_runs_are_found_listed_and_protected(saved, root, tmp_path, m
     bundled = tmp_path / "pretrained"
     bundled.mkdir()
     path.rename(bundled / "shipped")
-    monkeypatch.setattr(runs_mod, "pretrained_dir", lambda: bundled)
+    monkeypatch.setattr(run_files, "pretrained_dir", lambda: bundled)
     run = load_run("shipped", root=root, task_factory=tiny_factory)
     assert run.pretrained and run.path == bundled / "shipped"
     assert [(r["name"], r["pretrained"]) for r in list_runs(root)] == [("shipped", True)]

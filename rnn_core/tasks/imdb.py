@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..aclimdb import Corpus, SplitArrays, load_corpus
 from ..config import ModelConfig, TrainConfig
 from ..data import RemoteFile, cache_dir
-from ..text import INDEX_FROM, OOV, PAD, START, Tokenizer, Vocab
+from ..data.aclimdb import Corpus, SplitArrays, load_corpus
+from ..data.text import INDEX_FROM, OOV, PAD, START, Tokenizer, Vocab
 from .base import Preset, SeqData, Splits, Task
 
 IMDB_FILE = RemoteFile(

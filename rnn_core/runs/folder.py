@@ -1,16 +1,12 @@
-"""Saved runs: a folder holding config.json, metrics.csv, weights.safetensors and vocab.json (task state),
-optionally batches.csv (the per-batch curve) and probe.safetensors + probe.json (a probe input traced at
-each epoch end). Saving is atomic; loading never unpickles and turns a damaged folder into a RunError.
-"""
+"""One run folder: save it atomically (config.json, metrics.csv, weights.safetensors, vocab.json, and
+optionally batches.csv and probe.safetensors + probe.json) and load it back without unpickling anything."""
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,33 +17,34 @@ import pandas as pd
 from safetensors.torch import save_file
 from torch import Tensor
 
-from .config import ModelConfig, TrainConfig
-from .model import RecurrentModel, build_model
-from .runfiles import (
+from ..config import ModelConfig, TrainConfig
+from ..model import RecurrentModel, build_model
+from ..summary import param_count
+from ..tasks import Task, get_task
+from .catalog import list_runs
+from . import files  # pretrained_dir through the module: tests point it elsewhere
+from .files import (
     DAMAGED,
+    FORMAT,
     MAX_WEIGHTS_BYTES,
-    RUN_FILES,
     ProbeTensors,
     RunError,
     RunNotFoundError,
     _root,
+    check_run_folder,
     load_weights,
-    pretrained_dir,
     read_csv,
     read_json,
-    runs_dir,
+    read_run_config,
+    remove_run_folder,
     safe_name,
     safe_run_dir,
     write_csv,
     write_json,
 )
-from .summary import param_count
-from .tasks import Task, get_task
 
-FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
 WEIGHTS_FORMAT = "unrolled-1"  # safetensors metadata "format"
 STATUSES = ("finished", "stopped", "diverged")
-REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
 
 
 @dataclass
@@ -178,7 +175,7 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
                 continue
             if not overwrite:
                 raise ValueError(f"a run named {name!r} already exists in {base}; choose another name")
-            _check_run_folder(target)
+            check_run_folder(target)
             old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=base))
             os.rename(target, old / name)  # moved aside, not deleted, until the new run is in place
         config["name"] = name
@@ -193,7 +190,7 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
                 continue
             raise
         if old is not None:
-            _remove_run_folder(old / name)
+            remove_run_folder(old / name)
             old.rmdir()
         return target
     raise ValueError(f"too many runs named {stem!r}; choose another name")
@@ -202,14 +199,14 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
 # ------------------------------------------------------------------------------------------------ load
 def resolve_run(path_or_name: str | Path, root: str | Path | None = None) -> Path:
     """A run's folder: an existing directory path; else a run of that name in ``root`` (default
-    ``runs_dir()``); else a bundled run in ``pretrained_dir()``. RunNotFoundError otherwise."""
+    ``runs_dir()``); else a bundled run in ``files.pretrained_dir()``. RunNotFoundError otherwise."""
     as_path = Path(path_or_name).expanduser()
     if as_path.is_dir():
         return as_path.resolve()
     text = str(path_or_name)
     if isinstance(path_or_name, Path) or "/" in text or os.sep in text:
         raise RunNotFoundError(f"no run folder at {text}; check the path")
-    for base in (_root(root), pretrained_dir()):
+    for base in (_root(root), files.pretrained_dir()):
         path = base / safe_name(text)
         if path.is_dir():
             return path.resolve()
@@ -272,113 +269,5 @@ def load_run(
         probe=ProbeTensors(probe_file) if probe_file.is_file() else {},
         probe_meta=probe_meta if isinstance(probe_meta, dict) else {},
         status=str(config.get("status", "finished")),
-        pretrained=path.parent == pretrained_dir(),
+        pretrained=path.parent == files.pretrained_dir(),
     )
-
-
-def read_run_config(path: Path) -> dict[str, Any]:
-    """config.json of a run folder, checked for the keys and format this version reads."""
-    config = read_json(path / "config.json")
-    for fname in REQUIRED:
-        if not (path / fname).is_file():
-            raise RunError(f"{path}: {fname} is missing; {DAMAGED}")
-    missing = [k for k in ("task", "model", "train") if k not in config]
-    if missing:
-        raise RunError(f"{path / 'config.json'}: missing {', '.join(missing)}; {DAMAGED}")
-    if not isinstance(config.get("format", FORMAT), int) or config.get("format", FORMAT) > FORMAT:
-        raise RunError(f"{path / 'config.json'}: written by a newer Unrolled (format {config.get('format')!r}); update")
-    return config
-
-
-# ------------------------------------------------------------------------------------------- manage
-def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
-    """Every run folder: your runs newest first, then bundled ones. Damaged folders are listed with
-    status "damaged" and a ``message``, never raised. Keys: name, path, task, cell, status, created,
-    final_metrics, preset, params, pretrained (and message)."""
-    out: list[dict[str, Any]] = []
-    bases = [(_root(root), False)] + ([(pretrained_dir(), True)] if include_pretrained else [])
-    for base, pretrained in bases:
-        if not base.is_dir():
-            continue
-        found = []
-        for d in base.iterdir():
-            if d.name.startswith(".") or not d.is_dir():
-                continue  # temporary folders of saves in progress
-            row = {"name": d.name, "path": str(d), "pretrained": pretrained}
-            try:
-                cfg = read_run_config(d)
-                model = cfg["model"] if isinstance(cfg["model"], dict) else {}
-                row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
-                row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
-                row.update(preset=cfg.get("preset"), params=cfg.get("params"))
-            except RunError as e:
-                row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
-            found.append(row)
-        if pretrained:
-            found.sort(key=lambda r: r["name"])
-        else:
-            found.sort(key=lambda r: (str(r.get("created") or ""), r["name"]), reverse=True)
-        out += found
-    return out
-
-
-def _own_root(root: str | Path | None) -> Path:
-    base = _root(root)
-    if base == pretrained_dir().resolve():
-        raise ValueError("bundled runs can't be renamed or deleted; copy one into your runs folder instead")
-    return base
-
-
-def rename_run(old: str, new: str, root: str | Path | None = None) -> Path:
-    """Rename a run in ``root``; refuses a bad or taken new name. Updates config.json's name."""
-    base = _own_root(root)
-    src, dst = safe_run_dir(old, base), safe_run_dir(new, base)
-    if not src.is_dir():
-        raise RunNotFoundError(f"no run named {old!r} in {base}")
-    if dst.exists():
-        raise ValueError(f"a run named {dst.name!r} already exists; choose another name")
-    os.rename(src, dst)
-    try:
-        config = read_json(dst / "config.json")
-    except RunError:
-        return dst  # a damaged run keeps its damage; the folder name is what counts
-    config["name"] = dst.name
-    write_json(config, dst / "config.json", "the run config")
-    return dst
-
-
-def delete_run(name: str, root: str | Path | None = None) -> None:
-    """Delete a run folder inside ``root`` (never a bundled run). A folder holding files a run never
-    has is left alone, so a misconfigured runs folder can't cost anyone their files."""
-    path = safe_run_dir(name, _own_root(root))
-    if not path.is_dir():
-        raise RunNotFoundError(f"no run named {name!r} in {path.parent}")
-    _remove_run_folder(path)
-
-
-def _check_run_folder(path: Path) -> None:
-    foreign = [p.name for p in path.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".tmp-")]
-    if foreign:
-        raise ValueError(f"{path} holds files a run never has ({', '.join(sorted(foreign)[:5])}); delete it by hand")
-
-
-def _remove_run_folder(path: Path) -> None:
-    _check_run_folder(path)
-    for p in path.iterdir():
-        p.unlink()
-    path.rmdir()
-
-
-def export_zip(name: str | Path, root: str | Path | None = None) -> bytes:
-    """A run folder as zip bytes (for a download button); files sit under ``<name>/``."""
-    path = resolve_run(name, root)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for fname in RUN_FILES:
-            if (path / fname).is_file():
-                zf.write(path / fname, f"{path.name}/{fname}")
-    return buf.getvalue()
-
-
-__all__ = ["Run", "RunError", "RunNotFoundError", "save_run", "load_run", "list_runs", "rename_run", "delete_run"]
-__all__ += ["export_zip", "resolve_run", "safe_run_dir", "safe_name", "runs_dir", "pretrained_dir"]

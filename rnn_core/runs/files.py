@@ -1,4 +1,4 @@
-"""The careful file layer under runs.py: where runs live and safe run names, size-capped reading of
+"""The careful file layer under the run folder: where runs live and safe run names, size-capped reading of
 JSON / CSV / safetensors that turns any damage into a RunError naming the file, and atomic writing."""
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ MAX_JSON_BYTES = 10 * 2**20
 MAX_CSV_BYTES = 64 * 2**20
 MAX_NAME_LEN = 80
 DAMAGED = "this run folder is damaged; delete it or re-train"
+FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
+REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -72,7 +74,7 @@ def runs_dir() -> Path:
 
 def pretrained_dir() -> Path:
     """The bundled runs shipped with the code: ``<repo>/pretrained``."""
-    return Path(__file__).resolve().parent.parent / "pretrained"
+    return Path(__file__).resolve().parents[2] / "pretrained"
 
 
 def _root(root: str | Path | None) -> Path:
@@ -231,3 +233,30 @@ def _mismatch(file: Path, expected: dict, found: dict) -> str:
     parts = [f"missing {missing[:4]}" if missing else "", f"unexpected {unexpected[:4]}" if unexpected else ""]
     parts.append(f"wrong shapes: {'; '.join(wrong[:4])}" if wrong else "")
     return f"{file}: tensors don't match config.json ({', '.join(p for p in parts if p)}); {DAMAGED}"
+
+
+def read_run_config(path: Path) -> dict[str, Any]:
+    """config.json of a run folder, checked for the keys and format this version reads."""
+    config = read_json(path / "config.json")
+    for fname in REQUIRED:
+        if not (path / fname).is_file():
+            raise RunError(f"{path}: {fname} is missing; {DAMAGED}")
+    missing = [k for k in ("task", "model", "train") if k not in config]
+    if missing:
+        raise RunError(f"{path / 'config.json'}: missing {', '.join(missing)}; {DAMAGED}")
+    if not isinstance(config.get("format", FORMAT), int) or config.get("format", FORMAT) > FORMAT:
+        raise RunError(f"{path / 'config.json'}: written by a newer Unrolled (format {config.get('format')!r}); update")
+    return config
+
+
+def check_run_folder(path: Path) -> None:
+    foreign = [p.name for p in path.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".tmp-")]
+    if foreign:
+        raise ValueError(f"{path} holds files a run never has ({', '.join(sorted(foreign)[:5])}); delete it by hand")
+
+
+def remove_run_folder(path: Path) -> None:
+    check_run_folder(path)
+    for p in path.iterdir():
+        p.unlink()
+    path.rmdir()

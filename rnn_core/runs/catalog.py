@@ -1,0 +1,101 @@
+"""The runs folder as a collection: list every run (yours newest first, then the bundled ones), rename
+and delete one. Never raises for a damaged folder while listing; never touches a bundled run."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from . import files  # pretrained_dir through the module: tests point it elsewhere
+from .files import (
+    RUN_FILES,
+    RunError,
+    RunNotFoundError,
+    _root,
+    read_json,
+    read_run_config,
+    remove_run_folder,
+    safe_run_dir,
+    write_json,
+)
+
+
+def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
+    """Every run folder: your runs newest first, then bundled ones. Damaged folders are listed with
+    status "damaged" and a ``message``, never raised. Keys: name, path, task, cell, status, created,
+    final_metrics, preset, params, pretrained (and message)."""
+    out: list[dict[str, Any]] = []
+    bases = [(_root(root), False)] + ([(files.pretrained_dir(), True)] if include_pretrained else [])
+    for base, pretrained in bases:
+        if not base.is_dir():
+            continue
+        found = []
+        for d in base.iterdir():
+            if d.name.startswith(".") or not d.is_dir():
+                continue  # temporary folders of saves in progress
+            row = {"name": d.name, "path": str(d), "pretrained": pretrained}
+            try:
+                cfg = read_run_config(d)
+                model = cfg["model"] if isinstance(cfg["model"], dict) else {}
+                row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
+                row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
+                row.update(preset=cfg.get("preset"), params=cfg.get("params"))
+            except RunError as e:
+                row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
+            found.append(row)
+        if pretrained:
+            found.sort(key=lambda r: r["name"])
+        else:
+            found.sort(key=lambda r: (str(r.get("created") or ""), r["name"]), reverse=True)
+        out += found
+    return out
+
+
+def _own_root(root: str | Path | None) -> Path:
+    base = _root(root)
+    if base == files.pretrained_dir().resolve():
+        raise ValueError("bundled runs can't be renamed or deleted; copy one into your runs folder instead")
+    return base
+
+
+def rename_run(old: str, new: str, root: str | Path | None = None) -> Path:
+    """Rename a run in ``root``; refuses a bad or taken new name. Updates config.json's name."""
+    base = _own_root(root)
+    src, dst = safe_run_dir(old, base), safe_run_dir(new, base)
+    if not src.is_dir():
+        raise RunNotFoundError(f"no run named {old!r} in {base}")
+    if dst.exists():
+        raise ValueError(f"a run named {dst.name!r} already exists; choose another name")
+    os.rename(src, dst)
+    try:
+        config = read_json(dst / "config.json")
+    except RunError:
+        return dst  # a damaged run keeps its damage; the folder name is what counts
+    config["name"] = dst.name
+    write_json(config, dst / "config.json", "the run config")
+    return dst
+
+
+def delete_run(name: str, root: str | Path | None = None) -> None:
+    """Delete a run folder inside ``root`` (never a bundled run). A folder holding files a run never
+    has is left alone, so a misconfigured runs folder can't cost anyone their files."""
+    path = safe_run_dir(name, _own_root(root))
+    if not path.is_dir():
+        raise RunNotFoundError(f"no run named {name!r} in {path.parent}")
+    remove_run_folder(path)
+
+
+def export_zip(name: str | Path, root: str | Path | None = None) -> bytes:
+    """A run folder as zip bytes (for a download button); files sit under ``<name>/``."""
+    from .folder import resolve_run
+
+    path = resolve_run(name, root)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for fname in RUN_FILES:
+            if (path / fname).is_file():
+                zf.write(path / fname, f"{path.name}/{fname}")
+    return buf.getvalue()
