@@ -120,7 +120,8 @@ def _with_probe(mutate):
     """Give the run a probe first (probe files exist only for trained runs), then damage it."""
     def both(d: Path) -> None:
         x = torch.eye(5)[None, :1]  # [1, 1, 5] one letter
-        tensors = {"probe/x": x, "probe/lengths": torch.tensor([1]), "epoch0/layers.0.fwd.hook_h": torch.zeros(1, 1, 3)}
+        tensors = {"probe/x": x, "probe/lengths": torch.tensor([1]), "epoch0/layers.0.fwd.hook_h": torch.zeros(1, 1, 3),
+                   "epoch0/hook_logits": torch.zeros(1, 1, 5)}
         save_file(tensors, str(d / "probe.safetensors"), metadata={"format": "unrolled-1"})
         (d / "probe.json").write_text(json.dumps({"labels": ["a"], "epochs": [0]}))
         mutate(d)
