@@ -7,12 +7,13 @@ import logging
 
 import streamlit as st
 
-from app import live, nav
+from app import nav
+from app.train import panel
 
 st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
 # The shared job manager starts with the first page view, so torch's one-off warm-up is done by the time
 # someone presses Train.
-live.job_manager()
+panel.job_manager()
 page = st.navigation(nav.sections())
 try:
     page.run()

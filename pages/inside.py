@@ -3,11 +3,11 @@ animated in the browser — and, from the training probe, how those heatmaps cha
 
 import streamlit as st
 
-from app import inside_io as io
-from app import state
-from app.inside_data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
-from app.sentiment import INSIDE_INPUT
-from app.unrolled import CAPTION, HOW_TO_READ, fig_unrolled
+from app import session
+from app.inside import examples
+from app.inside.data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
+from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
+from app.playgrounds.sentiment import INSIDE_INPUT
 from rnn_core.probe import probe_epochs
 from rnn_core.runs import list_runs
 
@@ -42,12 +42,12 @@ if handed.get("run_name") in names:
 elif linked in names and linked != st.session_state.get("inside.linked"):
     st.session_state["inside.run"] = linked
 if st.session_state.get("inside.run") not in names:
-    st.session_state["inside.run"] = state.current_run() if state.current_run() in names else names[0]
+    st.session_state["inside.run"] = session.current_run() if session.current_run() in names else names[0]
 name = st.selectbox("Run", names, key="inside.run", format_func=labels.get)
 st.query_params["run"] = st.session_state["inside.linked"] = name
-state.set_current_run(name)
+session.set_current_run(name)
 try:
-    run = io.get_run(next(r["path"] for r in runs if r["name"] == name))
+    run = examples.get_run(next(r["path"] for r in runs if r["name"] == name))
 except ValueError as e:
     st.error(f"This run can't be opened: {e}")
     st.stop()
@@ -59,14 +59,14 @@ st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_siz
 source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key="inside.source")
 try:
     if source == "Validation example":
-        data = io.validation_split(run)
+        data = examples.validation_split(run)
         i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
-        ex = io.replay_validation(run, data, int(i))
+        ex = examples.replay_validation(run, data, int(i))
     else:
         text_key = f"inside.text.{run.task.name}"
-        st.session_state.setdefault(text_key, io.EXAMPLE_INPUT.get(run.task.name, ""))
-        text = st.text_area("Your input", key=text_key, help=io.INPUT_HELP.get(run.task.name), height=80)
-        ex = io.replay_text(run, text)
+        st.session_state.setdefault(text_key, examples.EXAMPLE_INPUT.get(run.task.name, ""))
+        text = st.text_area("Your input", key=text_key, help=examples.INPUT_HELP.get(run.task.name), height=80)
+        ex = examples.replay_text(run, text)
 except ValueError as e:
     st.error(str(e))
     st.stop()
@@ -121,4 +121,4 @@ else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
              "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
-    draw(io.replay_probe(run, int(epoch)), "inside.learn")
+    draw(examples.replay_probe(run, int(epoch)), "inside.learn")

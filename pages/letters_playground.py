@@ -3,9 +3,10 @@ probability for each next letter, its pick, and the hidden state that carried th
 
 import streamlit as st
 
-from app import playground as P
-from app.inside_data import step_prediction
-from app.unrolled import CAPTION
+from app import run_access
+from app.inside.data import step_prediction
+from app.inside.figure import CAPTION, fig_inside
+from app.playgrounds import letters
 from rnn_core.tasks.letters import ALPHABET, check_input, patterns
 
 TEXT = "letters_text"  # str: the letters typed so far
@@ -25,8 +26,8 @@ st.write(
     "carries from one letter to the next."
 )
 
-run = P.pick_run("letters", "letters_run", "No letters model yet. Train one on the Train page (task letters), or "
-                 "from a terminal: `python -m rnn_core train --task letters --preset seed`.")
+run = run_access.pick_run("letters", "letters_run", "No letters model yet. Train one on the Train page (task letters), "
+                          "or from a terminal: `python -m rnn_core train --task letters --preset seed`.")
 variant = run.task.options.get("variant", "1in")
 learned = ", ".join(f"{a}→{b}" for a, b in patterns(variant))
 st.caption(f"This model ({'4 letters in' if variant == '4in' else '1 letter in'}) was trained on: {learned}.")
@@ -44,7 +45,7 @@ text = st.text_input("Letters", key=TEXT, placeholder="type a, b, c, d or e…",
 
 ok, bad = check_input(text)
 if bad:
-    st.html(P.letters_html(text))
+    st.html(letters.letters_html(text))
     st.warning(f"{', '.join(repr(c) for c in bad)} {'is' if len(bad) == 1 else 'are'} not in the model's "
                f"alphabet ({', '.join(ALPHABET)}): struck out above and left out of what it reads.",
                icon=":material/block:")
@@ -56,8 +57,8 @@ if len(ok) > MAX_SHOWN:
     ok = ok[-MAX_SHOWN:]
 
 x, steps = run.task.encode("".join(ok))
-tr = P.trace(run.model, x, P.pick_layer(run, "letters_layer"))
-pred = step_prediction("classify", tr.logits, list(ALPHABET), P.next_in_cycle(ok, variant))
+tr = run_access.trace(run.model, x, run_access.pick_layer(run, "letters_layer"))
+pred = step_prediction("classify", tr.logits, list(ALPHABET), letters.next_in_cycle(ok, variant))
 k = int(pred.values[-1].argmax())
 cols = st.columns(3)
 cols[0].metric("Letters read", "".join(ok))
@@ -70,13 +71,14 @@ elif variant == "1in" and len(ok) > 1:
                     "saw in training.")
 
 st.subheader("Next-letter probabilities after every letter")
-st.plotly_chart(P.fig_letter_bars(ok, pred.values, pred.target), key="letters_bars", config={"displaylogo": False})
+st.plotly_chart(letters.fig_letter_bars(ok, pred.values, pred.target), key="letters_bars",
+                config={"displaylogo": False})
 st.caption("How to read this: one chart per letter read, left to right. Each bar is the model's probability that "
            "this letter comes next; the dark bar is its pick (named in the title), and the orange outline marks "
            "the letter that follows in abcde (none after e for the 1-letter model).")
 
 st.subheader("The hidden state that carried it")
-st.plotly_chart(P.fig_inside(tr, steps, x[0].numpy(), pred, list(ALPHABET), "p(next)",
+st.plotly_chart(fig_inside(tr, steps, x[0].numpy(), pred, list(ALPHABET), "p(next)",
                              ("h",) if tr.cell == "rnn" else None), key="letters_inside",
                 config={"displaylogo": False})
 st.caption(CAPTION + " The input row shows which letter was read (dark = the letter), and the p(next) row the "

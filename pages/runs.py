@@ -3,16 +3,18 @@ delete, download and open-inside for one run at a time."""
 
 import streamlit as st
 
-from app import charts, nav, runlist, state
+from app import nav, session
+from app.runs import runlist
+from app.train import curves
 from rnn_core.runs import delete_run, rename_run
 
 CURVES = {"val_loss": "validation loss", "val_accuracy": "validation accuracy", "val_mse": "validation MSE"}
 
 
 def _done(kind: str, text: str) -> None:
-    st.session_state[state.RUNS_MESSAGE] = (kind, text)
-    st.session_state[state.RUNS_TABLE] = st.session_state.get(state.RUNS_TABLE, 0) + 1  # fresh selection
-    st.session_state.pop(state.PENDING_DELETE, None)
+    st.session_state[session.RUNS_MESSAGE] = (kind, text)
+    st.session_state[session.RUNS_TABLE] = st.session_state.get(session.RUNS_TABLE, 0) + 1  # fresh selection
+    st.session_state.pop(session.PENDING_DELETE, None)
 
 
 def _rename(old: str) -> None:
@@ -20,9 +22,9 @@ def _rename(old: str) -> None:
     try:
         path = rename_run(old, new)
     except ValueError as e:
-        st.session_state[state.RUNS_MESSAGE] = ("error", f"Could not rename {old!r}: {e}")
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not rename {old!r}: {e}")
         return
-    state.set_current_run(path.name)
+    session.set_current_run(path.name)
     _done("success", f"Renamed {old!r} to {path.name!r}.")
 
 
@@ -30,8 +32,8 @@ def _delete(name: str) -> None:
     try:
         delete_run(name)
     except ValueError as e:
-        st.session_state[state.RUNS_MESSAGE] = ("error", f"Could not delete {name!r}: {e}")
-        st.session_state.pop(state.PENDING_DELETE, None)
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not delete {name!r}: {e}")
+        st.session_state.pop(session.PENDING_DELETE, None)
         return
     _done("success", f"Deleted run {name!r}.")
 
@@ -42,7 +44,7 @@ st.write(
     "browser reload or a server restart. Choose runs below the table to overlay their validation curves, then "
     "rename, delete or download one, or look inside it."
 )
-if message := st.session_state.pop(state.RUNS_MESSAGE, None):
+if message := st.session_state.pop(session.RUNS_MESSAGE, None):
     getattr(st, message[0])(message[1])
 
 rows = runlist.runs()
@@ -53,7 +55,7 @@ if not any(not r.get("pretrained") for r in rows):
         st.stop()
 
 st.dataframe(
-    runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(state.RUNS_TABLE, 0)}",
+    runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(session.RUNS_TABLE, 0)}",
     column_config={"val_loss": st.column_config.NumberColumn("val loss", format="%.4g"),
                    "val_metric": st.column_config.NumberColumn("val accuracy / MSE", format="%.4g"),
                    "params": st.column_config.NumberColumn("params", format="%d"),
@@ -62,9 +64,9 @@ st.dataframe(
 st.caption("How to read this: one row per run with its last epoch's validation loss and accuracy (MSE for "
            "regression tasks). Yours come first, newest on top, then the bundled ones.")
 names = [r["name"] for r in rows]
-first = state.current_run() if state.current_run() in names else names[0]
+first = session.current_run() if session.current_run() in names else names[0]
 chosen = st.multiselect("Runs to compare and manage", names, default=[first],
-                        key=f"pick_{st.session_state.get(state.RUNS_TABLE, 0)}")
+                        key=f"pick_{st.session_state.get(session.RUNS_TABLE, 0)}")
 picked = [r for r in rows if r["name"] in chosen]
 if not picked:
     st.info("Choose one or more runs above to compare their curves and to rename, delete or download them.")
@@ -75,7 +77,7 @@ metrics = {r["name"]: runlist.metrics(r["path"]) for r in picked}
 available = [c for c in CURVES if any(c in m for m in metrics.values())]
 if available:
     column = st.radio("Curve", available, horizontal=True, format_func=CURVES.get)
-    st.plotly_chart(charts.fig_compare(metrics, column), key="compare", config={"displaylogo": False})
+    st.plotly_chart(curves.fig_compare(metrics, column), key="compare", config={"displaylogo": False})
     st.caption("How to read this: one line per selected run, its validation value after each epoch; lower loss "
                "or MSE and higher accuracy are better. Hover for exact values.")
 else:
@@ -84,7 +86,7 @@ else:
 st.subheader("Manage")
 name = st.selectbox("Run", [r["name"] for r in picked])
 run = next(r for r in picked if r["name"] == name)
-state.set_current_run(name)
+session.set_current_run(name)
 with st.container(horizontal=True):
     st.download_button("Metrics (CSV)", runlist.download_bytes(run["path"], "metrics.csv") or b"",
                        file_name=f"{name}-metrics.csv", mime="text/csv", on_click="ignore",
@@ -96,8 +98,8 @@ with st.container(horizontal=True):
 with st.expander("Training curves of this run"):
     batches, epochs = runlist.batches(run["path"]), metrics[name]
     for key in [k for k in ("loss", "accuracy", "mse") if f"train_{k}" in epochs]:
-        st.plotly_chart(charts.fig_curves(batches, epochs, key), key=f"run_{key}", config={"displaylogo": False})
-    st.caption(charts.READ_CURVES)
+        st.plotly_chart(curves.fig_curves(batches, epochs, key), key=f"run_{key}", config={"displaylogo": False})
+    st.caption(curves.READ_CURVES)
 if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")
 else:
@@ -105,12 +107,12 @@ else:
         st.text_input("New name", value=name, key=f"rename_{name}", max_chars=80, width=420,
                       help="Letters, digits, '-', '_' and '.'; spaces become '-'.")
         st.button("Rename", on_click=_rename, args=(name,), key=f"do_rename_{name}")
-        if st.session_state.get(state.PENDING_DELETE) != name:
+        if st.session_state.get(session.PENDING_DELETE) != name:
             st.button("Delete…", icon=":material/delete:", key=f"ask_delete_{name}",
-                      on_click=lambda: st.session_state.update({state.PENDING_DELETE: name}))
-    if st.session_state.get(state.PENDING_DELETE) == name:
+                      on_click=lambda: st.session_state.update({session.PENDING_DELETE: name}))
+    if st.session_state.get(session.PENDING_DELETE) == name:
         st.warning(f"Delete run **{name}**? Its folder — weights, curves, probe — is removed for good.")
         with st.container(horizontal=True):
             st.button("Yes, delete", type="primary", on_click=_delete, args=(name,), key=f"delete_{name}")
-            st.button("Keep it", on_click=lambda: st.session_state.pop(state.PENDING_DELETE, None),
+            st.button("Keep it", on_click=lambda: st.session_state.pop(session.PENDING_DELETE, None),
                       key=f"keep_{name}")

@@ -4,20 +4,20 @@ words moved it; one click opens the Inside view for the same review."""
 import numpy as np
 import streamlit as st
 
-from app import live_text, nav, state
-from app import sentiment as S
+from app import nav, session
+from app.playgrounds import live_typing, sentiment
 
 
 def _place(text: str, truth: dict | None = None) -> None:
-    st.session_state[S.TEXT_KEY] = text
-    st.session_state[S.TRUTH_KEY] = truth
+    st.session_state[sentiment.TEXT_KEY] = text
+    st.session_state[sentiment.TRUTH_KEY] = truth
 
 
 def _place_random() -> None:
     try:
-        review = S.random_review(S.test_reviews(), np.random.default_rng())
+        review = sentiment.random_review(sentiment.test_reviews(), np.random.default_rng())
     except (RuntimeError, OSError, ValueError) as e:  # DownloadError (a RuntimeError) when the data is absent
-        st.session_state[S.TRUTH_KEY] = {"error": str(e)}
+        st.session_state[sentiment.TRUTH_KEY] = {"error": str(e)}
         return
     _place(review["text"], review)
 
@@ -30,30 +30,30 @@ st.write(
     "towards positive (blue) or negative (red). The answer follows your typing a moment after you pause."
 )
 
-runs = S.imdb_runs()
+runs = sentiment.imdb_runs()
 if not runs:
     st.info("No IMDB model yet. Train one on the Train page (task imdb), or from a terminal: "
             "`python -m rnn_core train --task imdb --preset default`.")
     st.stop()
-labels = {r["path"]: S.run_label(r) for r in runs}
+labels = {r["path"]: sentiment.run_label(r) for r in runs}
 path = st.selectbox("Model", list(labels), format_func=labels.get, key="sentiment_run",
                     help="The bundled model, or any IMDB run you trained (Runs page).")
 run = next(r for r in runs if r["path"] == path)
-stamp = S.run_stamp(path)
+stamp = sentiment.run_stamp(path)
 
-st.session_state.setdefault(S.TEXT_KEY, S.EXAMPLES["Turns sour"])
+st.session_state.setdefault(sentiment.TEXT_KEY, sentiment.EXAMPLES["Turns sour"])
 with st.container(horizontal=True):
-    for name, text in S.EXAMPLES.items():
+    for name, text in sentiment.EXAMPLES.items():
         st.button(name, on_click=_place, args=(text,), key=f"example_{name}")
     st.button("Random test review", icon=":material/casino:", on_click=_place_random, key="random_review")
-text = st.text_area("Review", key=S.TEXT_KEY, height=150, placeholder="Type or paste a movie review…")
-live_text.follow_typing(S.TEXT_KEY)
+text = st.text_area("Review", key=sentiment.TEXT_KEY, height=150, placeholder="Type or paste a movie review…")
+live_typing.follow_typing(sentiment.TEXT_KEY)
 
-truth = st.session_state.get(S.TRUTH_KEY) or {}
+truth = st.session_state.get(sentiment.TRUTH_KEY) or {}
 if "error" in truth:
     st.warning(f"Could not read the IMDB test reviews: {truth['error']}", icon=":material/database:")
 try:
-    a = S.analyse_cached(path, stamp, text)
+    a = sentiment.analyse_cached(path, stamp, text)
 except ValueError as e:
     st.warning(str(e), icon=":material/warning:")
     st.stop()
@@ -86,14 +86,14 @@ if a.n_oov > 0.5 * a.n_words:
                "languages all read as one 'unknown word'. Its answer here means little.", icon=":material/translate:")
 
 with st.container(height=260 if a.n_words > 150 else "content"):  # a long review scrolls in its own box
-    st.html(S.words_html(a))
-st.caption(S.READ_WORDS)
-st.plotly_chart(S.fig_curve(a), key="sentiment_curve", config={"displaylogo": False})
-st.caption(S.READ_CURVE)
+    st.html(sentiment.words_html(a))
+st.caption(sentiment.READ_WORDS)
+st.plotly_chart(sentiment.fig_curve(a), key="sentiment_curve", config={"displaylogo": False})
+st.caption(sentiment.READ_CURVE)
 
 if nav.exists("pages/inside.py"):
     if st.button("Look inside: hidden state and gates for this review", icon=":material/visibility:",
                  type="primary", key="look_inside"):
-        st.session_state[S.INSIDE_INPUT] = S.inside_input(run, text, a)
-        state.set_current_run(run["name"])
+        st.session_state[sentiment.INSIDE_INPUT] = sentiment.inside_input(run, text, a)
+        session.set_current_run(run["name"])
         st.switch_page("pages/inside.py")

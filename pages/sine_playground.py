@@ -5,9 +5,9 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app import playground as P
-from app import stroke
-from app.unrolled import CAPTION
+from app import run_access
+from app.inside.figure import CAPTION, fig_inside
+from app.playgrounds import sine, stroke
 from rnn_core.tasks.sine import FREQ_RANGE, make_wave
 
 W, H = 560, 210  # canvas pixels: fits the main column of a 1024-pixel-wide window beside the sidebar
@@ -21,8 +21,8 @@ st.write(
     "what it actually learned. Below, the hidden state (and for LSTM / GRU the gates) shows how it got there."
 )
 
-run = P.pick_run("sine", "sine_run", "No sine model yet. Train one on the Train page (task sine), or from a "
-                 "terminal: `python -m rnn_core train --task sine --preset default`.")
+run = run_access.pick_run("sine", "sine_run", "No sine model yet. Train one on the Train page (task sine), or from a "
+                          "terminal: `python -m rnn_core train --task sine --preset default`.")
 n = int(run.task.options.get("window", 60))
 source = st.segmented_control("Input", ["Draw", "Preset wave"], default="Draw", key="sine_source")
 
@@ -43,7 +43,7 @@ else:
                      format_func={"fit": "Stretch to ±1", "canvas": "Canvas edges = ±1"}.get,
                      help="Stretch: your lowest point becomes −1 and your highest +1, like the training sines. "
                           "Canvas edges: the top edge is +1, the middle line 0, the bottom −1.")
-    drawn = st_canvas(stroke_width=3, stroke_color=P.PRED, background_image=P.canvas_grid(W, H, n),
+    drawn = st_canvas(stroke_width=3, stroke_color=sine.PRED, background_image=sine.canvas_grid(W, H, n),
                       height=H, width=W, drawing_mode="freedraw", key="sine_canvas")
     st.caption(f"Draw from left to right; a faint line marks every 10 of the model's {n} steps. The buttons above "
                "the canvas undo, redo or clear (bin) the drawing.")
@@ -55,7 +55,7 @@ else:
         st.stop()
     values = curve.values
     caption = f"your drawing, resampled to {n} steps"
-    fit = P.nearest_sine(values)
+    fit = sine.nearest_sine(values)
     if fit.is_sine():
         cosine = fit.cosine
         caption += (f" — close to a sine ({fit.freq:.2g} cycles per 60 steps, explains {fit.r2:.0%} of it), so the "
@@ -63,17 +63,17 @@ else:
 
 values = np.asarray(values, dtype=np.float64)
 x, steps = run.task.encode(values)
-tr = P.trace(run.model, x, P.pick_layer(run, "sine_layer"))
+tr = run_access.trace(run.model, x, run_access.pick_layer(run, "sine_layer"))
 pred = tr.logits[:, 0]  # [seq] the model's cosine at each step
 warm = run.task.warmup
 
 st.subheader("What the model answers")
 if cosine is not None:
     st.caption(f"Input: {caption}. Error (mean squared, after step {warm}): "
-               f"**{P.sine_error(pred, cosine, warm):.4f}**")
+               f"**{sine.sine_error(pred, cosine, warm):.4f}**")
 else:
     st.caption(f"Input: {caption}. This input is not a sine, so there is no true cosine to compare with.")
-st.plotly_chart(P.fig_sine(values, pred, cosine, warmup=warm if cosine is not None else 0), key="sine_curves",
+st.plotly_chart(sine.fig_sine(values, pred, cosine, warmup=warm if cosine is not None else 0), key="sine_curves",
                 config={"displaylogo": False})
 st.caption(
     "How to read this: grey is the input the model reads, red its answer at each step"
@@ -84,7 +84,7 @@ st.caption(
 )
 
 st.subheader("Inside the network")
-st.plotly_chart(P.fig_inside(tr, steps, x[0].numpy(), P.sine_prediction(pred, cosine),
+st.plotly_chart(fig_inside(tr, steps, x[0].numpy(), sine.sine_prediction(pred, cosine),
                              prediction_title="cosine"), key="sine_inside",
                 config={"displaylogo": False})
 st.caption(CAPTION)

@@ -4,7 +4,7 @@ background and watch loss and accuracy move. Settings live in the URL, so a link
 import pandas as pd
 import streamlit as st
 
-from app import forms, live, sentiment, settings
+from app.train import baseline, form, panel, settings
 from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
 from rnn_core.summary import summary, summary_text
@@ -31,17 +31,17 @@ st.write(
     "learned, and every run is saved to the Runs page. The address bar always holds these settings, so a "
     "link reproduces them."
 )
-for notice in forms.load_settings():
+for notice in form.load_settings():
     st.warning(f"From the link: {notice}", icon=":material/link_off:")
 
 settings_col, main_col = st.columns([2, 3], gap="large")
 with settings_col:
-    task, preset = forms.task_form()
+    task, preset = form.task_form()
     st.subheader("Model", divider="gray")
-    model_cfg = forms.model_form(task)
+    model_cfg = form.model_form(task)
     st.subheader("Training", divider="gray")
-    train_cfg = forms.train_form(task)
-    current = forms.save_settings()
+    train_cfg = form.train_form(task)
+    current = form.save_settings()
     changed = settings.changed_from_preset(current)
     if changed:
         st.caption(f"Changed from preset `{preset}`: {', '.join(changed)}.")
@@ -59,6 +59,6 @@ with main_col:
     ready = model_cfg is not None and train_cfg is not None
     if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
                  help=None if ready else "Fix the settings marked in red first."):
-        live.start(task, preset, model_cfg, train_cfg)
-    live.job_panel()
-    sentiment.baseline_note(task.name)  # IMDB only: the TF-IDF baseline beside the RNN's accuracy
+        panel.start(task, preset, model_cfg, train_cfg)
+    panel.job_panel()
+    baseline.baseline_note(task.name)  # IMDB only: the TF-IDF baseline beside the RNN's accuracy

@@ -17,13 +17,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import sentiment as S  # noqa: E402
+from app.playgrounds import sentiment  # noqa: E402
 from rnn_core.runs import load_run  # noqa: E402
 
 
 def review_of(words: int) -> str:
     """A review of exactly ``words`` words, made of the page's examples (all in the vocabulary's language)."""
-    pool = " ".join(S.EXAMPLES.values()).split()
+    pool = " ".join(sentiment.EXAMPLES.values()).split()
     return " ".join(pool[i % len(pool)] for i in range(words))
 
 
@@ -35,18 +35,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads (a Streamlit server shares its cores)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    name = args.run or next(r["path"] for r in S.imdb_runs() if r["pretrained"])
+    name = args.run or next(r["path"] for r in sentiment.imdb_runs() if r["pretrained"])
     run = load_run(name)
     text = review_of(args.words)
     stages: dict[str, list[float]] = {"analyse (encode + predict)": [], "words html": [], "curve figure": [],
                                       "figure to json": [], "total": []}
     for i in range(args.repeats + 2):
         t0 = time.perf_counter()
-        a = S.analyse(run.model, run.task, text)
+        a = sentiment.analyse(run.model, run.task, text)
         t1 = time.perf_counter()
-        S.words_html(a)
+        sentiment.words_html(a)
         t2 = time.perf_counter()
-        fig = S.fig_curve(a)
+        fig = sentiment.fig_curve(a)
         t3 = time.perf_counter()
         fig.to_json()  # what st.plotly_chart sends to the browser
         t4 = time.perf_counter()

@@ -213,7 +213,7 @@ def app_threads_restored():
     worker threads; afterwards shut it down and give the other tests their thread count back."""
     threads = torch.get_num_threads()
     yield
-    from app.live import job_manager
+    from app.train.panel import job_manager
 
     job_manager().shutdown()
     torch.set_num_threads(threads)

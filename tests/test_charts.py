@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.charts import MAX_POINTS, batch_x, ema, fig_compare, fig_curves, trace_names
+from app.train.curves import MAX_POINTS, batch_x, ema, fig_compare, fig_curves, trace_names
 
 
 def history(epochs: int = 3, batches: int = 4, metric: str = "accuracy"):

@@ -136,10 +136,10 @@ def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monk
     assert "bwd" in main["layout"]["sliders"][0]["steps"][0]["label"]
     # The prediction row is what the model says for the input cut at each step, not the head on step t's
     # states (whose backward half has read everything).
-    from app import inside_io
+    from app.inside import examples
 
     run = load_run(saved / "letters-bigru")
-    ex = inside_io.replay_text(run, "abcd")
+    ex = examples.replay_text(run, "abcd")
     x, _ = run.task.encode("abcd")
     for t in range(4):
         expected = torch.softmax(run.model(x[:, : t + 1]), dim=-1)[0].detach().numpy()

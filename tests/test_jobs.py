@@ -9,10 +9,11 @@ import time
 import pytest
 import torch
 
-from app import jobs as jobs_module
-from app import training
-from app.jobs import JobManager, JobSpec, default_max_jobs
-from app.training import train_job
+from app.train import job_manager as manager_module
+from app.train import worker
+from app.train.job_manager import JobManager, default_max_jobs
+from app.train.job_state import JobSpec
+from app.train.worker import train_job
 from rnn_core.model import build_model
 from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
@@ -114,7 +115,7 @@ def poisoned_build_model(cfg, seed=None):
 
 def test_a_diverged_run_is_saved_as_diverged_with_the_history_message(tmp_path, monkeypatch):
     monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "build_model", poisoned_build_model)
+    monkeypatch.setattr(worker, "build_model", poisoned_build_model)
     mgr = JobManager(max_jobs=1, target=train_job, set_threads=False, warm_up=False)
     job = mgr.submit("s", letters_spec())
     assert mgr.wait(job, 30)
@@ -208,7 +209,7 @@ def test_a_failing_job_reports_its_message_and_frees_its_slot():
 
 def test_finished_jobs_are_forgotten_per_session_cap_and_after_a_while(monkeypatch):
     mgr = JobManager(max_jobs=1, target=lambda job: job.set(state="finished"), set_threads=False, warm_up=False)
-    monkeypatch.setattr(jobs_module, "KEEP_DONE_PER_SESSION", 2)
+    monkeypatch.setattr(manager_module, "KEEP_DONE_PER_SESSION", 2)
     ids = [mgr.submit("s", letters_spec()) for _ in range(3)]
     for job_id in ids:
         assert mgr.wait(job_id, 5)
@@ -218,7 +219,7 @@ def test_finished_jobs_are_forgotten_per_session_cap_and_after_a_while(monkeypat
     assert mgr.snapshot("s", ids[0]) is None and mgr.snapshot("s", ids[1]) is not None
     assert mgr.snapshot("t", other) is not None
 
-    monkeypatch.setattr(jobs_module, "KEEP_DONE_SECONDS", 0.0)
+    monkeypatch.setattr(manager_module, "KEEP_DONE_SECONDS", 0.0)
     mgr.submit("s", letters_spec())
     assert mgr.snapshot("t", other) is None  # another session's stale job is gone too
 
@@ -233,8 +234,8 @@ def test_max_jobs_from_the_environment(monkeypatch, raw, expected):
 def test_one_session_may_have_at_most_three_jobs_waiting_or_running():
     gate = Gate()
     mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
-    ids = [mgr.submit("s", letters_spec()) for _ in range(jobs_module.MAX_QUEUED_PER_SESSION)]
-    with pytest.raises(jobs_module.TooManyJobs, match="at most 3 at a time"):
+    ids = [mgr.submit("s", letters_spec()) for _ in range(manager_module.MAX_QUEUED_PER_SESSION)]
+    with pytest.raises(manager_module.TooManyJobs, match="at most 3 at a time"):
         mgr.submit("s", letters_spec())
     other = mgr.submit("t", letters_spec())  # another session is not held back by this one
     assert mgr.stop("s", ids[-1]) and mgr.wait(ids[-1], 5)

@@ -17,7 +17,7 @@ import safetensors.torch
 import torch
 from streamlit.testing.v1 import AppTest
 
-from app import runlist
+from app.runs import runlist
 from rnn_core.model import build_model
 from rnn_core.runs import list_runs, load_run
 
@@ -172,7 +172,7 @@ def test_a_diverged_run_shows_what_to_change(runs_dir, monkeypatch):
             model.head.bias.fill_(float("inf"))
         return model
 
-    monkeypatch.setattr("app.training.build_model", poisoned_build_model)
+    monkeypatch.setattr("app.train.worker.build_model", poisoned_build_model)
     at = page(TRAIN)
     button(at, "Train").click().run()
     run_until(at, lambda a: len(a.error) > 0)
@@ -194,7 +194,7 @@ def test_two_sessions_do_not_see_each_others_jobs(runs_dir):
 
 
 def test_the_cap_queues_a_second_session_and_shows_its_place(runs_dir, monkeypatch):
-    from app.live import job_manager
+    from app.train.panel import job_manager
 
     monkeypatch.setenv("UNROLLED_MAX_JOBS", "1")
     job_manager.clear()  # the next page run builds a manager with a cap of one job
@@ -215,7 +215,7 @@ def test_the_cap_queues_a_second_session_and_shows_its_place(runs_dir, monkeypat
 
 
 def test_one_session_with_two_jobs_shows_the_chosen_one(runs_dir, monkeypatch):
-    from app.live import job_manager
+    from app.train.panel import job_manager
 
     monkeypatch.setenv("UNROLLED_MAX_JOBS", "2")
     job_manager.clear()

@@ -13,7 +13,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from app import playground as P
+from app import run_access
+from app.playgrounds import sine
 from rnn_core.model import build_model
 from rnn_core.predict import predict
 from rnn_core.runs import load_run, save_run
@@ -136,14 +137,14 @@ def test_picking_a_trained_sine_run_switches_the_model_and_a_resave_reloads_it(r
     assert len(array(trace(curves, "input")["y"])) == 30
     assert [t.get("name") for t in inside["data"] if t["type"] == "heatmap"] == ["fwd h", "fwd r", "fwd z", "fwd n"]
     first = array(trace(curves, "prediction")["y"])
-    stamp = P.run_stamp(str(path))
+    stamp = run_access.run_stamp(str(path))
     run = load_run(path)
     np.testing.assert_allclose(first, predict(run.model, run.task, make_wave("sine", 30, 2.0)[0])["per_step"],
                                atol=1e-4)
 
     # Saved again under the same name (new weights): the page loads the new model, not the cached one.
     save_run(build_model(mcfg, seed=2), task, tcfg, name="my-sine", root=runs_dir, overwrite=True)
-    assert P.run_stamp(str(path)) != stamp
+    assert run_access.run_stamp(str(path)) != stamp
     at.run()
     second = array(trace(figures(at)[0], "prediction")["y"])
     assert not np.allclose(first, second)
@@ -209,16 +210,16 @@ def test_the_run_last_trained_is_preselected(runs_dir):
 @pytest.mark.parametrize("freq, phase, amp", [(2.3, 1.0, 0.8), (1.0, -2.0, 1.0), (3.7, 0.2, 1.5)])
 def test_the_nearest_sine_of_a_sine_gives_its_true_cosine(freq, phase, amp):
     values, cosine = make_wave("sine", 60, freq, phase, amp)
-    fit = P.nearest_sine(values)
+    fit = sine.nearest_sine(values)
     assert fit.is_sine() and fit.freq == pytest.approx(freq, abs=0.006) and fit.r2 > 0.9999
     np.testing.assert_allclose(fit.cosine, cosine, atol=0.03)
 
 
 @pytest.mark.parametrize("kind", ["square", "sawtooth"])
 def test_other_waves_are_not_taken_for_a_sine(kind):
-    assert not P.nearest_sine(make_wave(kind, 60, 2.0)[0]).is_sine()
-    assert not P.nearest_sine(np.linspace(-1, 1, 60)).is_sine()  # a ramp fits a slice of a slow sine
-    assert not P.nearest_sine(np.sin(np.linspace(0, np.pi / 2, 60))).is_sine()  # a quarter of one
+    assert not sine.nearest_sine(make_wave(kind, 60, 2.0)[0]).is_sine()
+    assert not sine.nearest_sine(np.linspace(-1, 1, 60)).is_sine()  # a ramp fits a slice of a slow sine
+    assert not sine.nearest_sine(np.sin(np.linspace(0, np.pi / 2, 60))).is_sine()  # a quarter of one
 
 # ---------------------------------------------------------------------------------------------- letters
 def test_letters_opens_on_the_one_letter_model_and_predicts_b_after_a():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.quote import LIMIT, quote
-from app.settings import from_query
+from app.train.settings import from_query
 
 
 @pytest.mark.parametrize("value", ["[Click here to log in](https://evil.example/login)",

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import sentiment as S
+from app.playgrounds import sentiment as S
+from app.train.baseline import BASELINE_LABEL
 from rnn_core.model import build_model
 from rnn_core.runs import load_run, save_run
 from rnn_core.text import MAX_TEXT_CHARS
@@ -187,8 +188,8 @@ def test_train_page_shows_the_baseline_beside_the_rnns_for_imdb_only(monkeypatch
     at.selectbox(key="w.task").select("imdb").run()
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
-    assert values.get(S.BASELINE_LABEL) == "90.7%"
+    assert values.get(BASELINE_LABEL) == "90.7%"
     assert values.get("Bundled GRU") == f"{bundled.final_metrics['test_accuracy']:.1%}"
     assert values.get("Your latest run (imdb-mine)") == "85.1%"
     at.selectbox(key="w.task").select("letters").run()
-    assert S.BASELINE_LABEL not in {m.label for m in at.metric}
+    assert BASELINE_LABEL not in {m.label for m in at.metric}

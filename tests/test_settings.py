@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import FIELDS, changed_from_preset, from_query, parse_value, preset_settings, split_configs, to_query
+from app.train.settings import (
+    FIELDS,
+    changed_from_preset,
+    from_query,
+    parse_value,
+    preset_settings,
+    split_configs,
+    to_query,
+)
 from rnn_core.tasks import get_task
 
 

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from app.stroke import curve_from_canvas, path_points, resample, strokes_from_json
+from app.playgrounds.stroke import curve_from_canvas, path_points, resample, strokes_from_json
 
 W, H = 600, 240
 

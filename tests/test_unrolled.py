@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from app.inside_data import (
+from app.inside.data import (
     FIGURE_BUDGET,
     QUANTITIES,
     direction_views,
@@ -22,7 +22,7 @@ from app.inside_data import (
     unit_order,
     window_bounds,
 )
-from app.unrolled import DIVERGING, SEQUENTIAL, fig_unrolled
+from app.inside.figure import DIVERGING, SEQUENTIAL, fig_unrolled
 from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
 

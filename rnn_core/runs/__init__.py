@@ -4,7 +4,7 @@ each epoch end). Saving is atomic; loading never unpickles and turns a damaged f
 """
 
 from .catalog import delete_run, export_zip, list_runs, rename_run
-from .checks import read_run_config
+from .checks import read_run_config, read_table
 from .files import (
     RunError,
     RunNotFoundError,
@@ -18,4 +18,4 @@ from .folder import STATUSES, Run, load_run, resolve_run, save_run
 
 __all__ = ["Run", "RunError", "RunNotFoundError", "save_run", "load_run", "list_runs", "rename_run", "delete_run"]
 __all__ += ["export_zip", "resolve_run", "safe_run_dir", "safe_name", "runs_dir", "pretrained_dir"]
-__all__ += ["STATUSES", "read_bytes", "read_csv", "read_json", "read_run_config"]
+__all__ += ["STATUSES", "read_bytes", "read_csv", "read_json", "read_run_config", "read_table"]

@@ -1,5 +1,5 @@
 """One training job's state: what to train (JobSpec), the live progress and curve rows its worker thread
-writes (Job, behind a lock), and the consistent copy a page reads (Snapshot). Used by app/jobs.py."""
+writes (Job, behind a lock), and the consistent copy a page reads (Snapshot). Used by app/train/job_manager.py."""
 
 from __future__ import annotations
 

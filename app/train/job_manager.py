@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-from .job import ACTIVE, DONE, Job, JobSpec, Snapshot
+from .job_state import ACTIVE, DONE, Job, JobSpec, Snapshot
 
 __all__ = ["JobManager", "JobSpec", "Snapshot", "Job", "ACTIVE", "DONE", "default_max_jobs", "TooManyJobs"]
 
@@ -64,7 +64,7 @@ def _warm_up() -> None:
 class JobManager:
     """Runs jobs on worker threads, at most ``max_jobs`` at once; the rest wait in a FIFO queue.
 
-    ``target(job)`` does the work (default: ``app.training.train_job``); it reads ``job.spec``, reports through
+    ``target(job)`` does the work (default: ``app.train.worker.train_job``); it reads ``job.spec``, reports through
     ``job.on_event`` / ``job.set``, must return soon after ``job.stop_event`` is set, and sets the final state.
     An exception in ``target`` marks the job "failed" with the exception's message (no traceback reaches a page).
     """
@@ -78,7 +78,7 @@ class JobManager:
         if set_threads:
             torch.set_num_threads(self.threads_per_job)
         if target is None:
-            from .training import train_job
+            from .worker import train_job
 
             target = train_job
         self._target = target

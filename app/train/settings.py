@@ -11,7 +11,7 @@ from typing import Any
 from rnn_core.config import CELLS, INITS, OPTIMIZERS
 from rnn_core.tasks import available, task_class
 
-from .quote import quote
+from ..quote import quote
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from rnn_core.runs import save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import add_test_metrics, fit
 
-from .job import Job
+from .job_state import Job
 
 
 def train_job(job: Job) -> None:

@@ -6,17 +6,21 @@ frames that move only a step cursor and rewrite the equation text. Pure builders
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .inside_data import GATES, NAMES, QUANTITIES, StepPrediction, equation_html, prediction_text
+from ..style import FONT
+from .data import GATES, NAMES, QUANTITIES, StepPrediction, equation_html, prediction_text
+
+if TYPE_CHECKING:
+    from ..run_access import Trace
 
 DIVERGING = "RdBu_r"  # blue < 0 < red, white at 0
 SEQUENTIAL = "Viridis"  # gates: dark = closed (0), yellow = open (1)
 PROBS = "Blues"
-FONT = "Inter, 'Source Sans Pro', Arial, sans-serif"
 HOW_TO_READ = {
     "h": "Hidden state h: what the cell passes to the next step and to the head; blue < 0 < red.",
     "c": "Cell state c: the LSTM's long-term memory, changed only through the gates; blue < 0 < red.",
@@ -225,6 +229,15 @@ def fig_unrolled(
     if width:  # a few steps: keep cells near square instead of stretching them across the page
         fig.update_layout(width=width)
     return fig
+
+
+def fig_inside(tr: Trace, steps: list[str], inputs: np.ndarray, prediction: StepPrediction,
+               input_names: list[str] | None = None, prediction_title: str | None = None,
+               quantities: tuple[str, ...] | None = None) -> go.Figure:
+    """The unrolled network for this input (the Inside page's figure: by default every quantity of the cell,
+    Play and a step slider), with the input and the per-step prediction beneath."""
+    return fig_unrolled(tr.views, steps, tr.cell, quantities=quantities or QUANTITIES[tr.cell], inputs=inputs,
+                        input_names=input_names, prediction=prediction, prediction_title=prediction_title)
 
 
 def _input_row(fig, row, col, xs, steps, inputs, input_names, mode: str) -> None:

@@ -20,7 +20,7 @@ from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
 from rnn_core.tasks.base import IGNORE_INDEX
 
-from .inside_data import StepPrediction, step_prediction
+from .data import StepPrediction, step_prediction
 
 # What the "your own input" box starts with, per task (a person can type anything the task encodes).
 EXAMPLE_INPUT = {

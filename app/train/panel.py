@@ -9,8 +9,10 @@ import streamlit as st
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.tasks import Task, task_class
 
-from . import charts, nav, state
-from .jobs import JobManager, JobSpec, Snapshot, TooManyJobs
+from .. import nav, session
+from . import curves
+from .job_manager import JobManager, TooManyJobs
+from .job_state import JobSpec, Snapshot
 
 POLL_SECONDS = 0.5
 FIRST_POINT_WAIT = 0.4  # after Train, wait this long at most for the first batch so the first draw has a point
@@ -32,11 +34,11 @@ def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfi
                    task_options=dict(task.options))
     manager = job_manager()
     try:
-        job_id = manager.submit(state.session_id(), spec)
+        job_id = manager.submit(session.session_id(), spec)
     except TooManyJobs as e:
         st.warning(str(e), icon=":material/hourglass_top:")
         return None
-    st.session_state[state.CURRENT_JOB] = job_id
+    st.session_state[session.CURRENT_JOB] = job_id
     manager.wait_for_progress(job_id, FIRST_POINT_WAIT)
     return job_id
 
@@ -66,30 +68,31 @@ def _outcome(s: Snapshot) -> None:
     else:  # diverged or failed
         st.error(text + saved, icon=STATE_ICONS[s.state])
     if s.run_name:
-        state.set_current_run(s.run_name)
+        session.set_current_run(s.run_name)
         with st.container(horizontal=True):
             nav.link("pages/inside.py", "Look inside this run", ":material/visibility:", run=s.run_name)
             nav.link("pages/runs.py", "All saved runs", ":material/folder_open:")
 
 
-def curves(s: Snapshot | None) -> None:
+def draw_curves(s: Snapshot | None) -> None:
     """Loss, then accuracy (or MSE), with the how-to-read caption; empty axes until the first batch, drawn
     under the same keys so the charts update in place instead of jumping in."""
     metric = s.metric if s is not None else charts_metric()
     for key in ("loss", metric):
         if s is None:
-            fig = charts.fig_curves([], [], key)
+            fig = curves.fig_curves([], [], key)
         else:
-            fig = charts.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
+            fig = curves.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
         st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
     if s is not None:
-        st.caption(charts.READ_CURVES)
+        st.caption(curves.READ_CURVES)
 
 
 def charts_metric() -> str:
     """The metric of the task picked on the page ("accuracy" or "mse")."""
     try:
-        return "mse" if task_class(st.session_state.get(state.widget_key("task"), "")).kind == "regress" else "accuracy"
+        task = st.session_state.get(session.widget_key("task"), "")
+        return "mse" if task_class(task).kind == "regress" else "accuracy"
     except (ValueError, ImportError):
         return "accuracy"
 
@@ -99,27 +102,27 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
     if not jobs:
         return None
     ids = [j.id for j in jobs]
-    if st.session_state.get(state.CURRENT_JOB) not in ids:
-        st.session_state[state.CURRENT_JOB] = ids[-1]
+    if st.session_state.get(session.CURRENT_JOB) not in ids:
+        st.session_state[session.CURRENT_JOB] = ids[-1]
     if len(jobs) > 1:
         # Numbered so that two jobs with the same settings still read differently.
         label = {j.id: f"#{n} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
                        f"{j.spec.train_cfg.epochs} epochs · {j.state}" + (f" (place {j.place})" if j.place else "")
                  for n, j in enumerate(jobs, start=1)}
-        st.selectbox("Your jobs", ids[::-1], key=state.CURRENT_JOB, format_func=label.get)
-    return next(j for j in jobs if j.id == st.session_state[state.CURRENT_JOB])
+        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.get)
+    return next(j for j in jobs if j.id == st.session_state[session.CURRENT_JOB])
 
 
 def _panel(polling: bool) -> None:
-    manager, session = job_manager(), state.session_id()
-    jobs = manager.jobs(session)
+    manager, sid = job_manager(), session.session_id()
+    jobs = manager.jobs(sid)
     if polling and not any(j.active for j in jobs):
         st.rerun(scope="app")  # every job has ended: redraw the whole page once, which stops the polling
     s = _pick(jobs)
     if s is None:
         st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
         # Empty axes now: the browser loads the charting code while settings are chosen, not after the click.
-        curves(None)
+        draw_curves(None)
         return
     if s.state == "queued":
         c = manager.counts()
@@ -131,12 +134,12 @@ def _panel(polling: bool) -> None:
         _outcome(s)
     if s.active and st.button("Stop" if s.state == "running" else "Cancel", icon=":material/stop_circle:",
                               key=f"stop_{s.id}", help="Ends training within a second; the partial run is saved."):
-        manager.stop(session, s.id)
-    curves(s)
+        manager.stop(sid, s.id)
+    draw_curves(s)
 
 
 def job_panel() -> None:
     """Draw this session's job; while one is active the panel re-runs itself every POLL_SECONDS."""
-    jobs = job_manager().jobs(state.session_id())
+    jobs = job_manager().jobs(session.session_id())
     polling = any(j.active for j in jobs)
     st.fragment(run_every=POLL_SECONDS if polling else None)(_panel)(polling)

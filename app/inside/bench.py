@@ -1,4 +1,4 @@
-"""Benchmark of the Inside view's figure data: ``python -m app.bench_inside`` replays a 500-step input
+"""Benchmark of the Inside view's figure data: ``python -m app.inside.bench`` replays a 500-step input
 through an LSTM with 128 units and prints how many bytes of figure JSON (what Streamlit sends to the
 browser) each view costs, and how long replay and building take. Prints one JSON object at the end.
 """
@@ -13,8 +13,8 @@ import torch
 from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
 
-from .inside_data import direction_views, max_window, step_prediction, unit_order, window_bounds
-from .unrolled import fig_unrolled
+from .data import direction_views, max_window, step_prediction, unit_order, window_bounds
+from .figure import fig_unrolled
 
 SEQ, UNITS, FEATURES, CLASSES = 500, 128, 5, 5
 LIMIT = 2_000_000  # bytes: what one figure may cost

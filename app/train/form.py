@@ -13,8 +13,8 @@ from rnn_core.config import CELLS, INITS, MAX_PARAMS, OPTIMIZERS, ModelConfig, T
 from rnn_core.summary import param_count
 from rnn_core.tasks import Task, available, get_task, task_class
 
-from . import settings as S
-from . import state
+from .. import session
+from . import settings
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", "regress": "per-step regression"}
@@ -23,47 +23,47 @@ KIND_NAMES = {"classify": "sequence classification", "tag": "per-step tagging", 
 def _apply(values: dict[str, Any]) -> None:
     """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
     for name, value in values.items():
-        st.session_state[state.widget_key(name)] = value
+        st.session_state[session.widget_key(name)] = value
 
 
 def _on_task_change() -> None:
-    _apply(S.preset_settings(st.session_state[state.widget_key("task")]))
+    _apply(settings.preset_settings(st.session_state[session.widget_key("task")]))
 
 
 def _on_preset_change() -> None:
-    wk = state.widget_key
-    _apply(S.preset_settings(st.session_state[wk("task")], st.session_state[wk("preset")]))
+    wk = session.widget_key
+    _apply(settings.preset_settings(st.session_state[wk("task")], st.session_state[wk("preset")]))
 
 
 def current() -> dict[str, Any]:
     """The settings the widgets hold now."""
-    return {name: st.session_state[state.widget_key(name)] for name in S.ORDER}
+    return {name: st.session_state[session.widget_key(name)] for name in settings.ORDER}
 
 
 def load_settings() -> list[str]:
     """Fill the widgets' state: from the URL on a session's first visit, else from the last settings
     (Streamlit forgets a widget's value once its page is left). Returns notices about ignored URL values."""
-    if not st.session_state.get(state.URL_LOADED):
-        values, notices = S.from_query(st.query_params.to_dict())
-        st.session_state[state.SETTINGS] = values
-        st.session_state[state.URL_NOTICES] = notices
-        st.session_state[state.URL_LOADED] = True
-    saved = st.session_state[state.SETTINGS]
-    _apply({k: v for k, v in saved.items() if state.widget_key(k) not in st.session_state})
-    return st.session_state.pop(state.URL_NOTICES, [])
+    if not st.session_state.get(session.URL_LOADED):
+        values, notices = settings.from_query(st.query_params.to_dict())
+        st.session_state[session.SETTINGS] = values
+        st.session_state[session.URL_NOTICES] = notices
+        st.session_state[session.URL_LOADED] = True
+    saved = st.session_state[session.SETTINGS]
+    _apply({k: v for k, v in saved.items() if session.widget_key(k) not in st.session_state})
+    return st.session_state.pop(session.URL_NOTICES, [])
 
 
 def save_settings() -> dict[str, Any]:
     """Remember the widgets' settings for this session and write them to the URL (a link reproduces them)."""
     values = current()
-    st.session_state[state.SETTINGS] = values
-    st.query_params.from_dict(S.to_query(values))
+    st.session_state[session.SETTINGS] = values
+    st.query_params.from_dict(settings.to_query(values))
     return values
 
 
 def task_form() -> tuple[Task, str]:
     """Task and preset pickers; changing either resets the other settings to that preset's values."""
-    wk = state.widget_key
+    wk = session.widget_key
     names = available()
     st.selectbox("Task", names, key=wk("task"), on_change=_on_task_change,
                  format_func=lambda n: f"{n} — {task_class(n).title}")
@@ -76,11 +76,11 @@ def task_form() -> tuple[Task, str]:
 
 def model_form(task: Task) -> ModelConfig | None:
     """Cell, hidden size, layers, bidirectional, dropout and initialisation on top of the preset's model."""
-    wk, f = state.widget_key, S.FIELDS
+    wk, f = session.widget_key, settings.FIELDS
     a, b = st.columns(2)
     a.selectbox("Cell", CELLS, key=wk("cell"), format_func=CELL_NAMES.get,
                 help="RNN: Elman's tanh cell (Keras SimpleRNN). LSTM: input, forget and output gates and a cell "
-                     "state. GRU: reset and update gates.")
+                     "session. GRU: reset and update gates.")
     b.selectbox("Initialisation", INITS, key=wk("init"),
                 help="keras: Glorot input weights, orthogonal recurrent weights, forget-gate bias 1. "
                      "torch: PyTorch's uniform default.")
@@ -95,7 +95,7 @@ def model_form(task: Task) -> ModelConfig | None:
     values = current()
     preset_model, _ = task.configs(values["preset"])
     try:
-        cfg = preset_model.replace(**S.split_configs(values)[0]).validate()
+        cfg = preset_model.replace(**settings.split_configs(values)[0]).validate()
     except (TypeError, ValueError) as e:
         st.error(f"These model settings can't be built: {e}.")
         return None
@@ -111,7 +111,7 @@ def model_form(task: Task) -> ModelConfig | None:
 
 def train_form(task: Task) -> TrainConfig | None:
     """Optimizer, learning rate, batch size, epochs and seed on top of the preset's training settings."""
-    wk, f = state.widget_key, S.FIELDS
+    wk, f = session.widget_key, settings.FIELDS
     a, b = st.columns(2)
     a.selectbox("Optimizer", OPTIMIZERS, key=wk("optimizer"))
     b.number_input("Learning rate", f["lr"].low, f["lr"].high, step=0.001, format="%.5g", key=wk("lr"))
@@ -124,7 +124,7 @@ def train_form(task: Task) -> TrainConfig | None:
     values = current()
     _, preset_train = task.configs(values["preset"])
     try:
-        return preset_train.replace(**S.split_configs(values)[1]).validate()
+        return preset_train.replace(**settings.split_configs(values)[1]).validate()
     except (TypeError, ValueError) as e:
         st.error(f"These training settings can't train: {e}.")
         return None

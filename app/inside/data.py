@@ -26,7 +26,7 @@ NAMES = {
     "pre": "pre-activation",
 }
 ORDERS = ("index", "cluster", "peak", "pc")
-# Figure JSON cost, measured with ``python -m app.bench_inside``: a float32 heatmap value ~6.9 characters
+# Figure JSON cost, measured with ``python -m app.inside.bench``: a float32 heatmap value ~6.9 characters
 # (base64 plus plotly's escaping of '/'); each step's equation text ~600 per direction plus ~70 for its
 # frame; ~90 kB for everything else. A figure is windowed so its estimate stays under FIGURE_BUDGET.
 VALUE_BYTES, TEXT_BYTES, FRAME_BYTES, FIXED_BYTES = 7.0, 620, 70, 90_000

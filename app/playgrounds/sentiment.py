@@ -1,9 +1,8 @@
 """The Sentiment page's parts: reading one review with a trained IMDB model (P(positive) after every word and how
 much each word moved it), the coloured words as HTML, the P(positive) curve, example reviews, random test
-reviews, the hand-over to the Inside page, and the baseline note the Train page shows for IMDB.
+reviews, and the hand-over to the Inside page.
 
-``analyse``, ``words_html`` and ``fig_curve`` are pure (no ``st.*``); the loaders and ``baseline_note`` use
-Streamlit's caches and widgets.
+``analyse``, ``words_html`` and ``fig_curve`` are pure (no ``st.*``); the loaders use Streamlit's caches.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ TRUTH_KEY = "sentiment_truth"  # dict: the random test review last placed in the
 INSIDE_INPUT = "inside_input"
 POS_RGB, NEG_RGB = (33, 102, 172), (178, 24, 43)  # RdBu's ends: blue pushes towards positive, red towards negative
 MIN_SCALE = 0.05  # a review whose words barely move P(positive) stays pale instead of being blown up
-BASELINE_LABEL = "TF-IDF + logistic regression"
 TICK_WORDS = 40  # up to this many steps the x axis is labelled with the words themselves
 READ_WORDS = (
     "How to read this: each word's background shows how much reading it moved P(positive) — blue towards "
@@ -217,46 +215,3 @@ def inside_input(run: dict[str, Any], text: str, a: Analysis) -> dict[str, Any]:
     """What the Inside page needs to replay this review (stored under INSIDE_INPUT)."""
     return {"run": run["path"], "run_name": run["name"], "task": "imdb", "text": text, "tokens": list(a.tokens),
             "cut": a.cut, "source": "pages/sentiment.py"}
-
-
-# --------------------------------------------------------------------------------------- Train page
-def baseline_note(task_name: str) -> None:
-    """On the Train page for IMDB: the TF-IDF + logistic regression test accuracy (and the bundled RNN's) as
-    the bar a recurrent model should clear. Nothing for other tasks."""
-    if task_name != "imdb":
-        return
-    from rnn_core.baseline import METHOD, baseline_accuracy, cached_baseline
-    from rnn_core.data import DownloadError
-
-    found = cached_baseline()
-    runs = imdb_runs()
-    bundled = [r for r in runs if r["pretrained"]]
-    yours = [r for r in runs if not r["pretrained"] and "test_accuracy" in (r.get("final_metrics") or {})]
-    with st.container(border=True):
-        st.markdown("**Baseline to beat** — the same 25,000 test reviews")
-        cols = st.columns(3)
-        if found:
-            cols[0].metric(BASELINE_LABEL, f"{found['accuracy']:.1%}",
-                           help=f"{METHOD}: {found.get('features', 0):,} features, C = {found.get('C', 0):g} (picked "
-                                f"on held-out training reviews), fitted on {found.get('n_train', 0):,} reviews.")
-        else:
-            with cols[0]:
-                st.caption(f"{BASELINE_LABEL}: not computed on this machine yet.")
-                if st.button("Compute baseline", key="baseline_compute", help="Takes a few minutes; cached after."):
-                    try:
-                        with st.spinner("Fitting TF-IDF + logistic regression on 25,000 reviews…"):
-                            baseline_accuracy()
-                        st.rerun()
-                    except (DownloadError, ValueError) as e:
-                        st.warning(str(e))
-        if bundled:
-            m = bundled[0].get("final_metrics") or {}
-            if "test_accuracy" in m:
-                cols[1].metric(f"Bundled {(bundled[0].get('cell') or 'RNN').upper()}", f"{m['test_accuracy']:.1%}",
-                               help=f"The bundled run {bundled[0]['name']} on the same test reviews.")
-        if yours:
-            cols[2].metric(f"Your latest run ({yours[0]['name']})", f"{yours[0]['final_metrics']['test_accuracy']:.1%}",
-                           help="Scored on the 25,000 test reviews when its training finished.")
-        st.caption("How to read this: test accuracy on the same 25,000 held-out reviews — a bag of words and word "
-                   "pairs with a linear classifier, the bundled recurrent network, and your latest finished IMDB "
-                   "run. Word order barely matters for sentiment, so the bag of words is hard to beat.")
