@@ -17,12 +17,34 @@ from rnn_core.runs import list_runs, load_run
 
 from . import session
 from .inside.data import direction_views
+from .quote import quote
 
 
-def task_runs(task: str) -> list[dict[str, Any]]:
-    """Usable runs of ``task``: bundled ones first, then yours newest first (damaged folders left out)."""
-    runs = [r for r in list_runs() if r.get("task") == task and r.get("status") != "damaged"]
+def task_runs(task: str, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Usable runs of ``task`` (from ``rows`` of ``list_runs()``, read afresh when None): bundled ones first, then
+    yours newest first (damaged folders left out; ``damaged_note`` names them)."""
+    rows = list_runs() if rows is None else rows
+    runs = [r for r in rows if r.get("task") == task and r.get("status") != "damaged"]
     return sorted(runs, key=lambda r: not r["pretrained"])
+
+
+def damaged_note(rows: list[dict[str, Any]], task: str | None = None) -> None:
+    """Name the damaged run folders (and why each can't be opened) under a picker that leaves them out, so a
+    damaged run is shown as damaged rather than silently missing. ``task``: only those of that task (a damaged
+    config.json has no task, so those are always named)."""
+    bad = [r for r in rows if r.get("status") == "damaged" and r.get("task") in (None, task)]
+    if not bad:
+        return
+    with st.expander(f"{len(bad)} damaged run{'s' if len(bad) > 1 else ''} can't be opened", icon=":material/error:"):
+        for r in bad:
+            st.markdown(f"- **{quote(r['name'])}**: {quote(r.get('message') or 'damaged', 300)}")
+        st.caption("Delete a damaged run on the Runs page, or train it again.")
+
+
+def show_warnings(run) -> None:
+    """The parts of a loaded run that were damaged and left out (curves, probe), one warning each."""
+    for text in getattr(run, "warnings", []):
+        st.warning(quote(text, 300), icon=":material/warning:")
 
 
 def run_label(r: dict[str, Any]) -> str:
@@ -65,7 +87,9 @@ def pick_run(task: str, key: str, empty: str):
     """A model picker over the runs of ``task`` → the loaded run. The session's current run (trained or picked
     on another page) is preselected when it is one of them and has changed since this picker last followed it;
     a pick here becomes the current run. Shows ``empty`` and stops the page when there is no run."""
-    runs = task_runs(task)
+    rows = list_runs()
+    runs = task_runs(task, rows)
+    damaged_note(rows, task)
     if not runs:
         st.info(empty, icon=":material/model_training:")
         st.stop()
@@ -83,9 +107,10 @@ def pick_run(task: str, key: str, empty: str):
                         help="A bundled model, or any run of this task you trained on the Train page.")
     try:
         run = load_model(path, run_stamp(path))
-    except ValueError as e:  # a folder damaged since it was listed
-        st.error(f"Can't load this run: {e}", icon=":material/error:")
+    except ValueError as e:  # damaged in a way only loading finds (weights, task state), or since it was listed
+        st.error(f"Can't load this run: {quote(e, 400)}", icon=":material/error:")
         st.stop()
+    show_warnings(run)
     if run.status == "diverged":
         st.warning("This run diverged while training (its loss became infinite or NaN): its answers may be "
                    "nonsense or missing. Pick another run, or train again with a lower learning rate.",

@@ -3,7 +3,7 @@ animated in the browser — and, from the training probe, how those heatmaps cha
 
 import streamlit as st
 
-from app import session
+from app import run_access, session
 from app.inside import examples
 from app.inside.data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
@@ -22,7 +22,9 @@ st.write(
     "how the same heatmaps changed while the network learned."
 )
 
-runs = [r for r in list_runs() if r.get("status") != "damaged"]
+rows = list_runs()
+runs = [r for r in rows if r.get("status") != "damaged"]
+run_access.damaged_note(rows)
 if not runs:
     st.info("No trained runs yet. Train one on the Train page (the letters task takes seconds), or run "
             "`python -m rnn_core train --task letters`, then come back here.", icon=":material/model_training:")
@@ -49,8 +51,9 @@ session.set_current_run(name)
 try:
     run = examples.get_run(next(r["path"] for r in runs if r["name"] == name))
 except ValueError as e:
-    st.error(f"This run can't be opened: {e}")
+    st.error(f"This run can't be opened: {run_access.quote(e, 400)}")
     st.stop()
+run_access.show_warnings(run)
 m = run.model_cfg
 st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_size} units × {m.num_layers} layer(s)"
            + (", bidirectional" if m.bidirectional else "") + f" · {len(run.metrics)} epochs trained")
@@ -121,4 +124,7 @@ else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
              "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
-    draw(examples.replay_probe(run, int(epoch)), "inside.learn")
+    try:
+        draw(examples.replay_probe(run, int(epoch)), "inside.learn")
+    except ValueError as e:  # a probe that passed the load checks yet can't be replayed
+        st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")

@@ -4,8 +4,9 @@ words moved it; one click opens the Inside view for the same review."""
 import numpy as np
 import streamlit as st
 
-from app import nav, session
+from app import nav, run_access, session
 from app.playgrounds import live_typing, sentiment
+from rnn_core.runs import list_runs
 
 
 def _place(text: str, truth: dict | None = None) -> None:
@@ -30,7 +31,9 @@ st.write(
     "towards positive (blue) or negative (red). The answer follows your typing a moment after you pause."
 )
 
-runs = sentiment.imdb_runs()
+rows = list_runs()
+runs = sentiment.imdb_runs(rows)
+run_access.damaged_note(rows, "imdb")
 if not runs:
     st.info("No IMDB model yet. Train one on the Train page (task imdb), or from a terminal: "
             "`python -m rnn_core train --task imdb --preset default`.")

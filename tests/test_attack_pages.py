@@ -15,6 +15,8 @@ from test_attack_runs import CASES as DAMAGE
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "streamlit_app.py")
 PRETRAINED = REPO / "pretrained"
+pytestmark = pytest.mark.slow  # ~100 whole-app sessions: minutes on two busy cores
+
 EVIL = "[Click here to log in](https://evil.example/login)"
 IMG = "![x](https://evil.example/pixel.png)"
 

@@ -18,7 +18,9 @@ import streamlit as st
 import torch
 
 from rnn_core.predict import predict
-from rnn_core.runs import list_runs, load_run
+from rnn_core.runs import load_run
+
+from ..run_access import task_runs
 
 TEXT_KEY = "sentiment_text"  # str: the review in the text box
 TRUTH_KEY = "sentiment_truth"  # dict: the random test review last placed in the box (text, label, rating, id)
@@ -159,10 +161,9 @@ def fig_curve(a: Analysis, height: int = 300) -> go.Figure:
 
 
 # -------------------------------------------------------------------------------------------- loading
-def imdb_runs() -> list[dict[str, Any]]:
+def imdb_runs(rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Usable IMDB runs: bundled ones first, then yours (newest first); damaged folders left out."""
-    runs = [r for r in list_runs() if r.get("task") == "imdb" and r.get("status") != "damaged"]
-    return sorted(runs, key=lambda r: not r["pretrained"])
+    return task_runs("imdb", rows)
 
 
 def run_label(r: dict[str, Any]) -> str:
