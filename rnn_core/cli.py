@@ -136,6 +136,7 @@ def cmd_train(args) -> Any:
     from .probe import recorder_for_run
     from .progress import TqdmProgress
     from .runs import save_run
+    from .runs.keeping import check_run_target, checkpoint_for, clean_leftovers
     from .summary import check_params
     from .tasks import get_task
     from .train import add_test_metrics, fit
@@ -151,6 +152,10 @@ def cmd_train(args) -> Any:
     overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     mcfg, tcfg = task.configs(preset, **overrides)
     check_params(mcfg)  # the Train page's cap, before anything is built
+    root, name = _target(args)
+    check_run_target(name, root)  # a bad name or folder is refused now, not after training
+    for note in clean_leftovers(root):
+        _log(note)
     _log(
         f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
         f"{' bidirectional' if mcfg.bidirectional else ''}, {tcfg.optimizer} lr {tcfg.lr:g}, batch {tcfg.batch_size}, "
@@ -164,17 +169,15 @@ def cmd_train(args) -> Any:
     )
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
-    hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)
+    keep = checkpoint_for(task, tcfg, probe, root=root, name=name, preset=preset)  # saved at every epoch's end
+    hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe, keep], splits=splits)
     if hist.message:
         _log(hist.message)
     add_test_metrics(model, task, splits, hist)
     metrics = dict(hist.final_metrics())
     status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
-    root, name = None, args.name
-    if args.out:  # --out names the run folder itself
-        out = Path(args.out).expanduser().resolve()
-        root, name = out.parent, out.name
-    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, status=status, probe=probe.for_save())
+    path = save_run(model, task, tcfg, hist, name=keep.name, root=root, preset=preset, status=status,
+                    probe=probe.for_save(), overwrite=keep.saved is not None)
     _log(f"saved {path}")
     return {
         "run": str(path),
@@ -184,6 +187,18 @@ def cmd_train(args) -> Any:
         "tokens_per_s": hist.tokens_per_s,
         "metrics": metrics,
     }
+
+
+def _target(args) -> tuple[Path | None, str | None]:
+    """(runs folder, run name) that ``train`` saves to: ``--out DIR`` names the run folder itself."""
+    if args.out is None:
+        return None, args.name
+    if not args.out.strip():
+        raise CliError("--out needs a folder path (or leave it out to save in the runs folder)")
+    out = Path(args.out).expanduser().absolute()
+    if out.name in ("", ".", ".."):
+        raise CliError(f"--out {args.out[:80]!r} does not end in a run folder's name")
+    return out.parent, out.name
 
 
 def cmd_eval(args) -> Any:

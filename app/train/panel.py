@@ -4,9 +4,12 @@ session's job every half second while it trains (progress, curves, Stop) and lea
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.runs.keeping import clean_leftovers
 from rnn_core.tasks import Task, task_class
 
 from .. import nav, session
@@ -23,7 +26,10 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_
 
 @st.cache_resource
 def job_manager() -> JobManager:
-    """One manager for the whole server process, shared by every browser session."""
+    """One manager for the whole server process, shared by every browser session. Built once per server start,
+    which is when the temporary folders of a save killed half-way are cleaned up."""
+    for note in clean_leftovers():
+        logging.getLogger(__name__).warning(note)
     return JobManager()
 
 

@@ -18,10 +18,9 @@ from ..config import ModelConfig, TrainConfig
 from ..probe import PROBE_Y, probe_cache, probe_epochs, probe_input
 from ..summary import check_params
 from ..tasks import Task
-from .files import DAMAGED, FORMAT, REQUIRED, RunError
+from .files import DAMAGED, FORMAT, REQUIRED, STATUSES, RunError
 from .reading import MAX_PROBE_BYTES, MAX_WEIGHTS_BYTES, read_csv, read_json, read_tensors
 
-KNOWN_STATUSES = ("finished", "stopped", "diverged", "interrupted")
 _UNIT = re.compile(r"^(?:chars\.)?layers\.(\d+)\.(fwd|bwd)\.hook_[a-z]+$")
 
 
@@ -59,7 +58,7 @@ def summary_fields(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "task": text(config.get("task")),
         "cell": text(config["model"].get("cell")) if isinstance(config.get("model"), dict) else None,
-        "status": status if status in KNOWN_STATUSES else "unknown",
+        "status": status if status in STATUSES else "unknown",
         "created": text(config.get("created")),
         "final_metrics": final,
         "preset": text(config.get("preset")),

@@ -25,6 +25,8 @@ RUN_FILES = (
 )
 MAX_NAME_LEN = 80
 DAMAGED = "this run folder is damaged; delete it or re-train"
+# How a run ended; "interrupted": saved at an epoch's end by a training that never reached its own end (killed)
+STATUSES = ("finished", "stopped", "diverged", "interrupted")
 FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
 REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
 

@@ -34,6 +34,7 @@ from .checks import (
 )
 from .files import (
     DAMAGED,
+    STATUSES,
     FORMAT,
     RunError,
     RunNotFoundError,
@@ -45,10 +46,10 @@ from .files import (
     write_csv,
     write_json,
 )
+from .keeping import temp_prefix
 from .reading import read_json
 
 WEIGHTS_FORMAT = "unrolled-1"  # safetensors metadata "format"
-STATUSES = ("finished", "stopped", "diverged")
 
 
 @dataclass
@@ -153,7 +154,7 @@ def save_run(
     if extra:
         config["extra"] = dict(extra)
 
-    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("saving"), dir=base))
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / "weights.safetensors"), metadata={"format": WEIGHTS_FORMAT})
@@ -182,7 +183,7 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
             if not overwrite:
                 raise ValueError(f"a run named {name!r} already exists in {base}; choose another name")
             check_run_folder(target)
-            old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=base))
+            old = Path(tempfile.mkdtemp(prefix=temp_prefix("replaced"), dir=base))
             os.rename(target, old / name)  # moved aside, not deleted, until the new run is in place
         config["name"] = name
         write_json(config, tmp / "config.json", "the run config")
