@@ -175,9 +175,8 @@ def cmd_train(args) -> Any:
         _log(hist.message)
     add_test_metrics(model, task, splits, hist)
     metrics = dict(hist.final_metrics())
-    status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
-    path = save_run(model, task, tcfg, hist, name=keep.name, root=root, preset=preset, status=status,
-                    probe=probe.for_save(), overwrite=keep.saved is not None)
+    path = save_run(model, task, tcfg, hist, name=keep.name, root=root, preset=preset, probe=probe.for_save(),
+                    overwrite=keep.saved is not None)  # replaces the epoch-end save of the same run
     _log(f"saved {path}")
     return {
         "run": str(path),

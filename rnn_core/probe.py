@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .callbacks import Callback, EpochEnd, TrainBegin, TrainEnd
 from .tasks.base import SeqData, Task
 
 PROBE_X = "probe/x"
@@ -22,16 +23,16 @@ PROBE_Y = "probe/y"
 _EPOCH_KEY = re.compile(r"^epoch(\d+)/(.+)$")
 
 
-class ProbeRecorder:
-    """Callback ``cb(event, info)`` for ``fit`` that records ``model.run_with_cache(probe)``.
+class ProbeRecorder(Callback):
+    """A ``fit`` callback that records ``model.run_with_cache(probe)``.
 
-    On "fit_start" it fixes the probe input: ``example`` (a SeqData holding one example; only its first
+    At the start of training it fixes the probe input: ``example`` (a SeqData holding one example; only its first
     is used) or, when None, the first validation example of ``task.load()`` (or of ``splits.val``).
-    It records the untrained network there as epoch 0, then once per "epoch_end" — one replay of one
+    It records the untrained network there as epoch 0, then once per epoch end — one replay of one
     sequence per epoch, so it costs next to nothing next to the epoch itself. ``names`` limits which
     activations are kept (None = all of ``model.activation_names()`` but ``hook_input``, which is the
     probe input itself and never changes); ``every`` > 1 records only every
-    k-th epoch (the last one is always recorded at "fit_end"). Values are detached CPU tensors of
+    k-th epoch (the last one is always recorded when training ends). Values are detached CPU tensors of
     ``dtype`` (float32 by default; float16 halves the file for long probes).
     """
 
@@ -63,21 +64,21 @@ class ProbeRecorder:
         self._last_epoch = 0
 
     # ------------------------------------------------------------------------------------- callback
-    def __call__(self, event: str, info: dict[str, Any]) -> None:
-        if event == "fit_start":
-            self._model = info["model"]
-            self._pick_probe()
-            self.records.clear()
-            self._record(0)
-        elif event == "epoch_end":
-            epoch = int(info["epoch"])
-            self._model = info.get("model", self._model)
-            self._last_epoch = epoch
-            if epoch % self.every == 0:
-                self._record(epoch)
-        elif event == "fit_end" and self._model is not None and self._last_epoch not in self.records:
-            if self._last_epoch > 0:
-                self._record(self._last_epoch)
+    def on_train_begin(self, event: TrainBegin) -> None:
+        self._model = event.model
+        self._pick_probe()
+        self.records.clear()
+        self._record(0)
+
+    def on_epoch_end(self, event: EpochEnd) -> None:
+        self._model = event.model
+        self._last_epoch = event.epoch
+        if event.epoch % self.every == 0:
+            self._record(event.epoch)
+
+    def on_train_end(self, event: TrainEnd) -> None:
+        if self._model is not None and 0 < self._last_epoch and self._last_epoch not in self.records:
+            self._record(self._last_epoch)
 
     def _pick_probe(self) -> None:
         data = self.example

@@ -1,28 +1,23 @@
-"""Training and evaluation: ``fit`` with named callback events, a stop Event and divergence guard,
-and ``evaluate`` over a split. Losses per task kind:
-
-    classify  cross-entropy of the head on the last step vs the label        metric: accuracy
-    tag       cross-entropy at every real step vs its tag (padding ignored)   metric: accuracy
-    regress   mean squared error at every real step                           metric: mse after task.warmup steps
-"""
+"""Training: ``fit`` (a few short helpers) with typed callbacks, a stop Event and a divergence guard, and the
+``History`` it returns. The loss and metric per task kind, and ``evaluate``, live in scoring.py."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from .batching import batch_indices, make_batch
+from .callbacks import BatchEnd, Callback, CallbackList, EpochBegin, EpochEnd, TrainBegin, TrainEnd
 from .config import TrainConfig
-from .tasks.base import IGNORE_INDEX, SeqData, Splits, Task
-
-Callback = Callable[[str, dict[str, Any]], None]
-EVENTS = ("fit_start", "epoch_start", "batch_end", "epoch_end", "fit_end")
+from .scoring import evaluate, loss_and_stats
+from .tasks.base import SeqData, Splits, Task
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -32,124 +27,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
     return torch.device(device)
-
-
-# ---------------------------------------------------------------------------------------- batching
-def batch_indices(
-    lengths: Tensor,
-    batch_size: int,
-    shuffle: bool,
-    bucket: bool,
-    generator: torch.Generator | None,
-    pool_batches: int = 50,
-) -> list[Tensor]:
-    """Split example indices into batches. With ``bucket``, examples of similar length go together
-    (shuffle, sort within pools of ``pool_batches`` batches, shuffle the batches) so a batch is padded only
-    to its own longest member — the order stays random from epoch to epoch while padding nearly vanishes.
-    Smaller pools mix lengths more (batches closer to random ones) at the cost of more padding."""
-    n = len(lengths)
-    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-    if bucket:
-        pool = batch_size * pool_batches
-        chunks = []
-        for start in range(0, n, pool):
-            part = order[start : start + pool]
-            part = part[torch.argsort(lengths[part], descending=True, stable=True)]
-            chunks.append(part)
-        order = torch.cat(chunks) if chunks else order
-    batches = list(order.split(batch_size))
-    if bucket and shuffle and len(batches) > 1:
-        perm = torch.randperm(len(batches), generator=generator).tolist()
-        batches = [batches[i] for i in perm]
-    return batches
-
-
-def make_batch(data: SeqData, idx: Tensor, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """x, y, lengths for ``idx``, trimmed to the longest sequence in the batch."""
-    lengths = data.lengths[idx]  # [batch]
-    t = int(lengths.max())
-    x = data.x[idx, :t]  # [batch, t] or [batch, t, features]
-    y = data.y[idx]
-    if y.dim() >= 2:
-        y = y[:, :t]  # [batch, t] (tags) or [batch, t, out] (values)
-    return x.to(device, non_blocking=True), y.to(device, non_blocking=True), lengths
-
-
-# ------------------------------------------------------------------------------------ loss, metric
-def step_mask(lengths: Tensor, t: int, device: torch.device, warmup: int = 0) -> Tensor:
-    """[batch, t] bool: steps inside each sequence (and at or after ``warmup``)."""
-    steps = torch.arange(t, device=device)[None, :]  # [1, t]
-    return (steps < lengths.to(device)[:, None]) & (steps >= warmup)
-
-
-def loss_and_stats(
-    kind: str, out: Tensor, y: Tensor, lengths: Tensor, warmup: int = 0
-) -> tuple[Tensor, float, float, int]:
-    """(loss, metric sum, metric count, tokens) for one batch. The metric sum is correct predictions
-    (classify, tag) or the squared error after warm-up (regress); dividing by its count gives the metric."""
-    tokens = int(lengths.sum())
-    if kind == "classify":
-        loss = nn.functional.cross_entropy(out, y)  # out [batch, classes], y [batch]
-        with torch.no_grad():
-            correct = float((out.argmax(-1) == y).sum())
-        return loss, correct, float(y.shape[0]), tokens
-    if kind == "tag":
-        loss = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX)
-        with torch.no_grad():
-            valid = y != IGNORE_INDEX  # [batch, t]
-            correct = float(((out.argmax(-1) == y) & valid).sum())
-        return loss, correct, float(valid.sum()), tokens
-    # regress: out, y [batch, t, out]
-    mask = step_mask(lengths, out.shape[1], out.device)  # [batch, t]
-    sq = (out - y).pow(2).mean(-1)  # [batch, t]
-    loss = (sq * mask).sum() / mask.sum().clamp(min=1)
-    with torch.no_grad():
-        m_mask = step_mask(lengths, out.shape[1], out.device, warmup)
-        return loss, float((sq * m_mask).sum()), float(m_mask.sum()), tokens
-
-
-def metric_name(task: Task) -> str:
-    return "mse" if task.kind == "regress" else "accuracy"
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    task: Task,
-    data: SeqData,
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-    stop_event: threading.Event | None = None,
-) -> dict[str, float] | None:
-    """Loss and metric over a whole split (eval mode, length-sorted batches). Keys: loss,
-    accuracy or mse, n, seconds, tokens_per_s. Returns None when ``stop_event`` is set part-way
-    (a large validation split must not hold up a Stop)."""
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
-    was = model.training
-    model.eval()
-    start = time.perf_counter()
-    loss_sum = m_sum = m_count = 0.0
-    tokens = 0
-    try:
-        for idx in batch_indices(data.lengths, batch_size, shuffle=False, bucket=True, generator=None):
-            if stop_event is not None and stop_event.is_set():
-                return None
-            x, y, lengths = make_batch(data, idx, dev)
-            out = model(x, lengths)
-            loss, s, c, tok = loss_and_stats(task.kind, out, y, lengths, task.warmup)
-            loss_sum += float(loss.detach()) * len(idx)
-            m_sum, m_count, tokens = m_sum + s, m_count + c, tokens + tok
-    finally:
-        model.train(was)
-    seconds = time.perf_counter() - start
-    n = len(data)
-    return {
-        "loss": loss_sum / max(n, 1),
-        metric_name(task): m_sum / max(m_count, 1),
-        "n": n,
-        "seconds": seconds,
-        "tokens_per_s": tokens / max(seconds, 1e-9),
-    }
 
 
 # -------------------------------------------------------------------------------------------- fit
@@ -173,6 +50,11 @@ class History:
         if self.best_epoch is not None:
             return next((r for r in self.epochs if r["epoch"] == self.best_epoch), None)
         return self.epochs[-1] if self.epochs else None
+
+    @property
+    def status(self) -> str:
+        """How training ended: "diverged", "stopped" or "finished" (a saved run's status)."""
+        return "diverged" if self.diverged else "stopped" if self.stopped else "finished"
 
     @property
     def tokens_per_s(self) -> float:
@@ -220,6 +102,47 @@ def _divergence_message(epoch: int, batch: int, cfg: TrainConfig) -> str:
     )
 
 
+@dataclass
+class _Fit:
+    """What one call of ``fit`` shares between its helpers."""
+
+    model: nn.Module
+    task: Task
+    cfg: TrainConfig
+    train: SeqData
+    val: SeqData
+    device: torch.device
+    optimizer: torch.optim.Optimizer
+    callbacks: CallbackList
+    stop_event: threading.Event
+    history: History
+    generator: torch.Generator
+    bucket: bool  # length bucketing, when the training sequences differ in length at all
+    started: float = field(default_factory=time.perf_counter)
+    step: int = 0
+    best_value: float | None = None  # keep_best: the best validation metric so far ...
+    best_state: dict[str, Tensor] | None = None  # ... and a CPU copy of the weights that reached it
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.train) / self.cfg.batch_size)
+
+    @property
+    def over(self) -> bool:
+        return self.history.stopped or self.history.diverged
+
+
+@dataclass
+class _EpochSums:
+    """Running sums over one epoch's batches."""
+
+    loss: float = 0.0  # loss x examples
+    metric: float = 0.0  # correct predictions or squared error (see loss_and_stats)
+    count: float = 0.0  # what the metric sum is divided by
+    seen: int = 0  # examples
+    tokens: int = 0
+
+
 def fit(
     model: nn.Module,
     task: Task,
@@ -231,15 +154,37 @@ def fit(
 ) -> History:
     """Train ``model`` on ``task``. Loads the task's splits unless ``splits`` is given.
 
-    Callbacks get ``(event, info)`` for the events in ``EVENTS`` (see module docs of train.py).
-    ``stop_event.set()`` ends training after the current batch; what was trained is kept and the
-    history says ``stopped``. A NaN / infinite loss or gradient ends training with ``diverged`` and a
-    message that says what to change; the offending step is not applied. Same seed and settings give
-    identical curves (on CPU).
+    Each ``Callback`` hears ``on_train_begin``, ``on_epoch_begin``, ``on_batch_end``, ``on_epoch_end`` and
+    ``on_train_end`` (see rnn_core/callbacks.py). ``stop_event.set()`` ends training after the current batch;
+    what was trained is kept and the history says ``stopped``. A NaN / infinite loss or gradient ends training
+    with ``diverged`` and a message that says what to change; the offending step is not applied. Same seed and
+    settings give identical curves (on CPU).
     """
-    cfg = train_cfg.validate()
-    callbacks = list(callbacks)
-    stop_event = stop_event or threading.Event()
+    run = _start(model, task, train_cfg.validate(), CallbackList(callbacks), stop_event, splits, data_dir)
+    run.callbacks.on_train_begin(
+        TrainBegin(model, task, run.cfg, run.cfg.epochs, run.batches_per_epoch, len(run.train), len(run.val))
+    )
+    for epoch in range(1, run.cfg.epochs + 1):
+        run.callbacks.on_epoch_begin(EpochBegin(epoch, model))
+        _train_epoch(run, epoch)
+        if run.over:
+            break
+    _restore_best(run)
+    model.eval()
+    run.callbacks.on_train_end(TrainEnd(run.history, model))
+    return run.history
+
+
+def _start(
+    model: nn.Module,
+    task: Task,
+    cfg: TrainConfig,
+    callbacks: CallbackList,
+    stop_event: threading.Event | None,
+    splits: Splits | None,
+    data_dir: str | None,
+) -> _Fit:
+    """Seed, load and split the data, put the model on its device in train mode, build the optimiser."""
     device = resolve_device(cfg.device)
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
@@ -250,123 +195,119 @@ def fit(
     if len(train) == 0:
         raise ValueError("the training split is empty: raise limit or check the dataset")
     model.to(device).train()
-    optimizer = make_optimizer(model.parameters(), cfg)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    bucket = cfg.bucket and bool((train.lengths != train.lengths.max()).any())
-    hist = History(metric=metric_name(task))
-    lower_is_better = task.kind == "regress"
-    best_value, best_state = None, None  # keep_best: validation metric and a CPU copy of those weights
-
-    def emit(event: str, **info: Any) -> None:
-        for cb in callbacks:
-            cb(event, info)
-
-    n_batches = math.ceil(len(train) / cfg.batch_size)
-    emit(
-        "fit_start",
+    return _Fit(
         model=model,
         task=task,
-        train_cfg=cfg,
-        epochs=cfg.epochs,
-        batches_per_epoch=n_batches,
-        n_train=len(train),
-        n_val=len(val),
+        cfg=cfg,
+        train=train,
+        val=val,
+        device=device,
+        optimizer=make_optimizer(model.parameters(), cfg),
+        callbacks=callbacks,
+        stop_event=stop_event or threading.Event(),
+        history=History(metric=task.metric),
+        generator=torch.Generator().manual_seed(cfg.seed),
+        bucket=cfg.bucket and bool((train.lengths != train.lengths.max()).any()),
     )
-    fit_start = time.perf_counter()
-    step = 0
-    for epoch in range(1, cfg.epochs + 1):
-        emit("epoch_start", epoch=epoch)
-        ep_start = time.perf_counter()
-        loss_sum = m_sum = m_count = 0.0
-        seen = ep_tokens = 0
-        batches = batch_indices(train.lengths, cfg.batch_size, True, bucket, gen, cfg.bucket_pool)
-        for b, idx in enumerate(batches, start=1):
-            x, y, lengths = make_batch(train, idx, device)
-            out = model(x, lengths)
-            loss, s, c, tok = loss_and_stats(task.kind, out, y, lengths, task.warmup)
-            loss_value = float(loss.detach())
-            if not math.isfinite(loss_value):
-                hist.diverged, hist.message = True, _divergence_message(epoch, b, cfg)
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip_grad > 0:
-                norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-                if not torch.isfinite(norm):
-                    hist.diverged, hist.message = True, _divergence_message(epoch, b, cfg)
-                    break
-            optimizer.step()
-            step += 1
-            loss_sum += loss_value * len(idx)
-            m_sum, m_count, seen, ep_tokens = m_sum + s, m_count + c, seen + len(idx), ep_tokens + tok
-            elapsed = time.perf_counter() - ep_start
-            running = m_sum / max(m_count, 1)
-            row = {"step": step, "epoch": epoch, "batch": b, "loss": loss_value, hist.metric: running}
-            hist.batches.append(row)
-            emit(
-                "batch_end",
-                epoch=epoch,
-                batch=b,
-                batches=n_batches,
-                step=step,
-                loss=loss_value,
-                accuracy=None if task.kind == "regress" else running,
-                mse=running if task.kind == "regress" else None,
-                tokens_per_s=ep_tokens / max(elapsed, 1e-9),
-                elapsed=time.perf_counter() - fit_start,
-            )
-            if stop_event.is_set():
-                hist.stopped = True
-                hist.message = (
-                    f"Stopped by request at epoch {epoch}, batch {b} of {n_batches}; the model trained so far is kept."
-                )
-                break
-        ep_seconds = time.perf_counter() - ep_start
-        hist.seconds += ep_seconds
-        hist.tokens += ep_tokens
-        if seen:
-            row = {"epoch": epoch, "train_loss": loss_sum / seen, f"train_{hist.metric}": m_sum / max(m_count, 1)}
-            # A stop or divergence skips validation so the run ends within a batch.
-            ev = (
-                None
-                if hist.stopped or hist.diverged
-                else evaluate(model, task, val, device=device, stop_event=stop_event)
-            )
-            if ev is not None:
-                row.update({"val_loss": ev["loss"], f"val_{hist.metric}": ev[hist.metric]})
-            else:
-                if not (hist.stopped or hist.diverged):
-                    hist.stopped = True
-                    hist.message = (
-                        f"Stopped by request while validating epoch {epoch}; the model trained so far is kept."
-                    )
-                row.update({"val_loss": None, f"val_{hist.metric}": None, "partial": True})
-            row.update({"seconds": ep_seconds, "tokens_per_s": ep_tokens / max(ep_seconds, 1e-9)})
-            hist.epochs.append(row)
-            value = row.get(f"val_{hist.metric}")
-            if cfg.keep_best and value is not None and math.isfinite(value) and (
-                best_value is None or (value < best_value if lower_is_better else value > best_value)
-            ):
-                best_value, hist.best_epoch = value, epoch
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            emit(
-                "epoch_end",
-                epoch=epoch,
-                metrics={k: v for k, v in row.items() if k.startswith(("train_", "val_"))},
-                model=model,
-                seconds=ep_seconds,
-                tokens_per_s=row["tokens_per_s"],
-            )
-        if hist.stopped or hist.diverged:
+
+
+def _train_epoch(run: _Fit, epoch: int) -> None:
+    """One pass over the training batches (cut short by a stop or a divergence), then the epoch's row."""
+    hist, cfg = run.history, run.cfg
+    start = time.perf_counter()
+    sums = _EpochSums()
+    batches = batch_indices(run.train.lengths, cfg.batch_size, True, run.bucket, run.generator, cfg.bucket_pool)
+    for b, idx in enumerate(batches, start=1):
+        stats = _train_step(run, idx)
+        if stats is None:
+            hist.diverged, hist.message = True, _divergence_message(epoch, b, cfg)
             break
-    if best_state is not None and hist.best_epoch != len(hist.epochs):
-        # Keras's EarlyStopping(restore_best_weights=True): later epochs overfitted (or were cut short).
-        model.load_state_dict(best_state)
-        note = f"Kept the weights of epoch {hist.best_epoch}, the best on validation ({hist.metric} {best_value:.4g})."
-        hist.message = f"{hist.message} {note}" if hist.message else note
-    model.eval()
-    emit("fit_end", history=hist, stopped=hist.stopped, diverged=hist.diverged, message=hist.message)
-    return hist
+        loss, m_sum, m_count, tokens = stats
+        run.step += 1
+        sums.loss, sums.seen = sums.loss + loss * len(idx), sums.seen + len(idx)
+        sums.metric, sums.count, sums.tokens = sums.metric + m_sum, sums.count + m_count, sums.tokens + tokens
+        now = time.perf_counter()
+        event = BatchEnd(
+            epoch=epoch,
+            batch=b,
+            batches=len(batches),
+            step=run.step,
+            loss=loss,
+            metric=hist.metric,
+            value=sums.metric / max(sums.count, 1),
+            tokens_per_s=sums.tokens / max(now - start, 1e-9),
+            elapsed=now - run.started,
+        )
+        hist.batches.append(event.row())
+        run.callbacks.on_batch_end(event)
+        if run.stop_event.is_set():
+            hist.stopped = True
+            where = f"epoch {epoch}, batch {b} of {len(batches)}"
+            hist.message = f"Stopped by request at {where}; the model trained so far is kept."
+            break
+    seconds = time.perf_counter() - start
+    hist.seconds, hist.tokens = hist.seconds + seconds, hist.tokens + sums.tokens
+    if sums.seen:
+        _end_epoch(run, epoch, sums, seconds)
+
+
+def _train_step(run: _Fit, idx: Tensor) -> tuple[float, float, float, int] | None:
+    """One optimiser step on the examples ``idx``: (loss, metric sum, metric count, tokens), or None without
+    changing any weight when the loss or the gradient norm is not finite."""
+    x, y, lengths = make_batch(run.train, idx, run.device)
+    out = run.model(x, lengths)
+    loss, m_sum, m_count, tokens = loss_and_stats(run.task.kind, out, y, lengths, run.task.warmup)
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        return None
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if run.cfg.clip_grad > 0:
+        norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.cfg.clip_grad)
+        if not torch.isfinite(norm):
+            return None
+    run.optimizer.step()
+    return value, m_sum, m_count, tokens
+
+
+def _end_epoch(run: _Fit, epoch: int, sums: _EpochSums, seconds: float) -> None:
+    """Validate (unless training is already over, so a stop ends within a batch), file the epoch's row,
+    remember the weights under keep_best, and tell the callbacks."""
+    hist, metric = run.history, run.history.metric
+    row: dict[str, Any] = {"epoch": epoch, "train_loss": sums.loss / sums.seen}
+    row[f"train_{metric}"] = sums.metric / max(sums.count, 1)
+    ev = None if run.over else evaluate(run.model, run.task, run.val, device=run.device, stop_event=run.stop_event)
+    if ev is not None:
+        row.update({"val_loss": ev["loss"], f"val_{metric}": ev[metric]})
+    else:
+        if not run.over:
+            hist.stopped = True
+            hist.message = f"Stopped by request while validating epoch {epoch}; the model trained so far is kept."
+        row.update({"val_loss": None, f"val_{metric}": None, "partial": True})
+    row.update({"seconds": seconds, "tokens_per_s": sums.tokens / max(seconds, 1e-9)})
+    hist.epochs.append(row)
+    _remember_if_best(run, epoch, row.get(f"val_{metric}"))
+    metrics = {k: v for k, v in row.items() if k.startswith(("train_", "val_"))}
+    run.callbacks.on_epoch_end(EpochEnd(epoch, metric, metrics, run.model, seconds, row["tokens_per_s"]))
+
+
+def _remember_if_best(run: _Fit, epoch: int, value: float | None) -> None:
+    """Under keep_best, a CPU copy of the weights whenever validation reaches a new best."""
+    if not run.cfg.keep_best or value is None or not math.isfinite(value):
+        return
+    if run.best_value is None or run.task.is_better(value, run.best_value):
+        run.best_value, run.history.best_epoch = value, epoch
+        run.best_state = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+
+
+def _restore_best(run: _Fit) -> None:
+    """Keras's EarlyStopping(restore_best_weights=True): later epochs overfitted (or were cut short)."""
+    hist = run.history
+    if run.best_state is None or hist.best_epoch == len(hist.epochs):
+        return
+    run.model.load_state_dict(run.best_state)
+    note = f"Kept the weights of epoch {hist.best_epoch}, the best on validation ({hist.metric} {run.best_value:.4g})."
+    hist.message = f"{hist.message} {note}" if hist.message else note
 
 
 def add_test_metrics(
@@ -384,12 +325,3 @@ def add_test_metrics(
     found = {f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)}
     hist.kept.update(found)
     return found
-
-
-def iterate_batches(
-    data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True
-) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-    """One shuffled epoch of (x, y, lengths) batches, exactly as ``fit`` draws them (used by the benchmark)."""
-    gen = torch.Generator().manual_seed(seed)
-    for idx in batch_indices(data.lengths, batch_size, True, bucket, gen):
-        yield make_batch(data, idx, device)

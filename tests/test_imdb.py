@@ -309,6 +309,7 @@ def real():
     return task, splits, again
 
 
+@pytest.mark.slow
 def test_real_imdb_is_25k_25k_balanced(real):
     task, splits, again = real
     assert Path(task.load_info["source"]).name in ("aclImdb_labeled.tar.gz", "aclImdb_v1.tar.gz", "aclImdb")
@@ -323,6 +324,7 @@ def test_real_imdb_is_25k_25k_balanced(real):
     assert ratings[labels == 1].min() >= 7 and ratings[labels == 0].max() <= 4
 
 
+@pytest.mark.slow
 def test_quick_preset_beats_80_percent_on_the_25k_test_reviews():
     """The Train page's default IMDB preset: one pass over the real training reviews (~20-40 s on 2 cores)."""
     from rnn_core.train import evaluate, fit
@@ -338,6 +340,7 @@ def test_quick_preset_beats_80_percent_on_the_25k_test_reviews():
     assert test["accuracy"] > 0.80, test
 
 
+@pytest.mark.slow
 def test_bundled_model_keeps_its_test_accuracy():
     """pretrained/imdb-gru, as the Sentiment page loads it, on all 25,000 test reviews (encoded with its own vocab)."""
     from rnn_core.runs import load_run

@@ -5,7 +5,6 @@ import json
 import math
 import pickle
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from rnn_core.runs import (
 from rnn_core.runs import files as run_files
 from rnn_core.runs import folder as run_folder
 from rnn_core.tasks import Preset, Task, available
+from rnn_core.train import History
 
 
 class TinyTask(Task):
@@ -55,25 +55,11 @@ def tiny_factory(name, **options):
     return TinyTask(**options)
 
 
-@dataclass
-class FakeHistory:
-    """What save_run reads from train.History, without depending on train.py."""
-
-    epochs: list = field(default_factory=list)
-    batches: list = field(default_factory=list)
-    stopped: bool = False
-    diverged: bool = False
-    message: str | None = None
-
-    def final_metrics(self):
-        return {k: v for k, v in self.epochs[-1].items() if k.startswith(("train_", "val_"))} if self.epochs else {}
-
-
 def history(n=3, **kw):
     epochs = [dict(epoch=e, train_loss=1 / e, train_accuracy=0.5 + e / 10, val_loss=1.1 / e, val_accuracy=0.4 + e / 10,
                    seconds=0.1, tokens_per_s=1000.0) for e in range(1, n + 1)]  # fmt: skip
     batches = [dict(step=s, epoch=1 + s // 4, batch=1 + s % 4, loss=2.0 / (s + 1), accuracy=0.5) for s in range(4 * n)]
-    return FakeHistory(epochs, batches, **kw)
+    return History(epochs=epochs, batches=batches, **kw)
 
 
 @pytest.fixture

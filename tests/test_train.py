@@ -9,8 +9,11 @@ import pytest
 import torch
 
 from rnn_core import ModelConfig, TrainConfig, build_model, fit, get_task
+from rnn_core.batching import batch_indices
+from rnn_core.callbacks import BatchEnd, Callback, CallbackList, EpochBegin, EpochEnd, TrainBegin, TrainEnd
 from rnn_core.tasks.base import SeqData, Splits, Task
-from rnn_core.train import EVENTS, batch_indices, evaluate
+from rnn_core.tasks.sine import SineTask
+from rnn_core.train import evaluate
 
 
 class ContainsThree(Task):
@@ -46,17 +49,53 @@ def train(cfg: TrainConfig, callbacks=(), stop=None, mcfg=MCFG):
     return model, fit(model, task, cfg, callbacks, stop, splits=task.load())
 
 
+class Recorder(Callback):
+    """Every event fit sends, in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, event):
+        self.events.append(event)
+
+    def on_epoch_begin(self, event):
+        self.events.append(event)
+
+    def on_batch_end(self, event):
+        self.events.append(event)
+
+    def on_epoch_end(self, event):
+        self.events.append(event)
+
+    def on_train_end(self, event):
+        self.events.append(event)
+
+
+class OnBatch(Callback):
+    """Calls ``fn(event)`` after every batch."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_batch_end(self, event):
+        self.fn(event)
+
+
 def test_events_in_order_and_learning():
-    events = []
-    _, hist = train(TrainConfig(epochs=4, batch_size=32, lr=0.01), [lambda e, i: events.append((e, i))])
-    names = [e for e, _ in events]
-    assert names[0] == "fit_start" and names[-1] == "fit_end"
-    assert set(names) == set(EVENTS)
-    assert names.count("epoch_end") == 4 and names.count("batch_end") == 4 * 10
-    batch = next(i for e, i in events if e == "batch_end")
-    assert {"loss", "accuracy", "tokens_per_s", "epoch", "batch", "batches"} <= set(batch)
-    end = [i for e, i in events if e == "epoch_end"][-1]["metrics"]
-    assert set(end) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    rec = Recorder()
+    _, hist = train(TrainConfig(epochs=4, batch_size=32, lr=0.01), [rec])
+    kinds = [type(e) for e in rec.events]
+    assert kinds[0] is TrainBegin and kinds[-1] is TrainEnd
+    assert set(kinds) == {TrainBegin, EpochBegin, BatchEnd, EpochEnd, TrainEnd}
+    assert kinds.count(EpochEnd) == 4 and kinds.count(BatchEnd) == 4 * 10
+    assert kinds[1:3] == [EpochBegin, BatchEnd] and kinds[-2] is EpochEnd
+    batch = next(e for e in rec.events if isinstance(e, BatchEnd))
+    assert (batch.epoch, batch.batch, batch.batches, batch.step, batch.metric) == (1, 1, 10, 1, "accuracy")
+    first = {"step": 1, "epoch": 1, "batch": 1, "loss": batch.loss, "accuracy": batch.value}
+    assert batch.row() == hist.batches[0] == first
+    end = [e for e in rec.events if isinstance(e, EpochEnd)][-1]
+    assert set(end.metrics) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} and end.metric == "accuracy"
+    assert rec.events[-1].history is hist and hist.status == "finished"
     assert hist.epochs[-1]["val_accuracy"] > 0.9, hist.epochs  # the task is learnable: a real signal
     assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
 
@@ -75,14 +114,13 @@ def test_stop_within_one_batch_keeps_weights():
     stop = threading.Event()
     seen = []
 
-    def cb(event, info):
-        if event == "batch_end":
-            seen.append(info["step"])
-            if info["step"] == 3:
-                stop.set()
+    def cb(event):
+        seen.append(event.step)
+        if event.step == 3:
+            stop.set()
 
-    model, hist = train(TrainConfig(epochs=5, batch_size=32, lr=0.01), [cb], stop)
-    assert hist.stopped and not hist.diverged
+    model, hist = train(TrainConfig(epochs=5, batch_size=32, lr=0.01), [OnBatch(cb)], stop)
+    assert hist.stopped and not hist.diverged and hist.status == "stopped"
     assert seen == [1, 2, 3] and len(hist.batches) == 3
     assert "kept" in hist.message
     assert hist.epochs[-1]["val_loss"] is None and hist.epochs[-1]["partial"]
@@ -91,15 +129,15 @@ def test_stop_within_one_batch_keeps_weights():
 
 
 def test_divergence_stops_with_advice_and_keeps_finite_weights():
-    def poison(event, info):
-        if event == "batch_end" and info["step"] == 2:
+    def poison(event):
+        if event.step == 2:
             with torch.no_grad():
                 info_model.head.weight.fill_(float("inf"))  # the next loss is not finite
 
     task = ContainsThree()
     info_model = build_model(MCFG, seed=0)
-    hist = fit(info_model, task, TrainConfig(epochs=3, batch_size=32, lr=0.01), [poison], splits=task.load())
-    assert hist.diverged and not hist.stopped
+    hist = fit(info_model, task, TrainConfig(epochs=3, batch_size=32, lr=0.01), [OnBatch(poison)], splits=task.load())
+    assert hist.diverged and not hist.stopped and hist.status == "diverged"
     assert "learning rate" in hist.message and "epoch 1, batch 3" in hist.message
     assert len(hist.batches) == 2
 
@@ -187,15 +225,14 @@ def test_stop_during_validation_ends_without_finishing_it():
 
 
 def test_keep_best_ends_with_the_weights_of_the_best_validation_epoch():
-    seen = {}
+    class WreckAfterTwoEpochs(Callback):  # training that goes wrong late: the last epochs are the worst
+        def on_epoch_begin(self, event):
+            if event.epoch == 3:
+                with torch.no_grad():
+                    for p in event.model.parameters():
+                        p.normal_(0, 3.0)
 
-    def wreck_after_two_epochs(event, info):  # training that goes wrong late: the last epochs are the worst
-        if event == "fit_start":
-            seen["model"] = info["model"]
-        elif event == "epoch_start" and info["epoch"] == 3:
-            with torch.no_grad():
-                for p in seen["model"].parameters():
-                    p.normal_(0, 3.0)
+    wreck_after_two_epochs = WreckAfterTwoEpochs()
 
     cfg = TrainConfig(epochs=4, batch_size=32, lr=0.01, keep_best=True)
     task = ContainsThree()
@@ -230,3 +267,21 @@ def test_test_metrics_are_filed_under_the_kept_epoch_and_a_stop_skips_them():
     assert add_test_metrics(model, task, splits, hist2, stop_event=stopped) == {}
     assert "test_accuracy" not in hist2.final_metrics()
     assert add_test_metrics(model, task, base, hist2) == {}  # no test split, nothing to add
+
+
+def test_regression_events_carry_mse_by_name_and_keep_best_keeps_the_lowest():
+    task = SineTask()
+    model = build_model(task.base_model_config().replace(hidden_size=8), seed=0)
+    rec = Recorder()
+    hist = fit(model, task, TrainConfig(epochs=3, batch_size=32, lr=0.01, limit=96, keep_best=True), [rec])
+    batch = next(e for e in rec.events if isinstance(e, BatchEnd))
+    assert batch.metric == "mse" and set(batch.row()) == {"step", "epoch", "batch", "loss", "mse"}
+    ends = [e for e in rec.events if isinstance(e, EpochEnd)]
+    assert set(ends[0].metrics) == {"train_loss", "train_mse", "val_loss", "val_mse"}
+    mses = [r["val_mse"] for r in hist.epochs]
+    assert hist.best_epoch == 1 + mses.index(min(mses)) and hist.metric == "mse"
+
+
+def test_only_callback_subclasses_are_accepted():
+    with pytest.raises(TypeError, match="Callback"):
+        CallbackList([lambda event, info: None])

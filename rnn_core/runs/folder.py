@@ -21,6 +21,7 @@ from ..config import ModelConfig, TrainConfig
 from ..model import RecurrentModel, build_model
 from ..summary import param_count
 from ..tasks import Task, get_task
+from ..train import History
 from . import files  # pretrained_dir through the module: tests point it elsewhere
 from .catalog import list_runs
 from .checks import (
@@ -78,15 +79,11 @@ class Run:
 
 
 # ------------------------------------------------------------------------------------------------ save
-def _status(status: str, history: Any) -> str:
+def _status(status: str, history: History | None) -> str:
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     if status == "finished" and history is not None:
-        # The history knows better than the default: a run stopped or cut short by divergence says so.
-        if getattr(history, "diverged", False):
-            return "diverged"
-        if getattr(history, "stopped", False):
-            return "stopped"
+        return history.status  # the history knows better: a run stopped or cut short by divergence says so
     return status
 
 
@@ -105,7 +102,7 @@ def save_run(
     model: RecurrentModel,
     task: Task,
     train_cfg: TrainConfig,
-    history: Any = None,
+    history: History | None = None,
     name: str | None = None,
     root: str | Path | None = None,
     preset: str | None = None,
@@ -119,8 +116,8 @@ def save_run(
     Everything is written into a hidden temporary folder in ``root`` and renamed into place, so a
     crash never leaves half a run. ``name`` defaults to ``<task>-<cell>-<YYYYmmdd-HHMMSS>`` (with
     ``-2``, ``-3``… when taken); an explicit name that exists is refused unless ``overwrite``.
-    ``history`` is read duck-typed (``.epochs``, ``.batches``, ``.final_metrics()``, ``.message``,
-    ``.stopped``, ``.diverged``); when ``status`` is left at "finished" a stopped or diverged history wins.
+    ``history`` is what ``fit`` returned; when ``status`` is left at "finished" its ``status`` (stopped,
+    diverged) wins.
     ``probe`` is ``{"tensors": {"epoch3/layers.0.fwd.hook_h": Tensor, ...}, "meta": {...}}`` (or just the
     tensors) → probe.safetensors + probe.json. ``extra`` (JSON-able) is kept under config.json "extra".
     """
@@ -141,16 +138,14 @@ def save_run(
         "train": train_cfg.to_dict(),
         "preset": preset,
         "status": status,
-        "message": getattr(history, "message", None),
+        "message": history.message if history is not None else None,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "params": param_count(model.cfg),
         "final_metrics": history.final_metrics() if history is not None else {},
     }
     if history is not None:
         config["epochs_done"] = len(history.epochs)
-        for key in ("seconds", "tokens_per_s"):
-            if isinstance(getattr(history, key, None), (int, float)):
-                config[key] = getattr(history, key)
+        config["seconds"], config["tokens_per_s"] = history.seconds, history.tokens_per_s
     if extra:
         config["extra"] = dict(extra)
 

@@ -17,6 +17,7 @@ from torch import Tensor
 from ..config import ModelConfig, TrainConfig
 
 KINDS = ("classify", "tag", "regress")
+HIGHER_IS_BETTER = {"accuracy": True, "mse": False}  # every metric a task may name, and which way is better
 IGNORE_INDEX = -100  # tagging targets at padded steps (torch cross_entropy's default ignore_index)
 
 
@@ -79,7 +80,7 @@ class Task:
     kind: ClassVar[str] = "classify"  # one of KINDS
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    metric: ClassVar[str] = "accuracy"  # "accuracy" or "mse"
+    metric: ClassVar[str] = "accuracy"  # a key of HIGHER_IS_BETTER: "accuracy" (classify, tag) or "mse" (regress)
     metric_description: ClassVar[str] = ""
     presets: ClassVar[dict[str, Preset]] = {}
     default_preset: ClassVar[str] = "seed"
@@ -99,6 +100,16 @@ class Task:
                              f"known: {', '.join(known or ()) or 'none'}")
 
     # ---- configuration ------------------------------------------------------------------------
+    @classmethod
+    def higher_is_better(cls) -> bool:
+        """Whether a larger value of this task's metric is better (accuracy) or worse (mse)."""
+        return HIGHER_IS_BETTER[cls.metric]
+
+    @classmethod
+    def is_better(cls, value: float, than: float) -> bool:
+        """Whether metric ``value`` beats ``than`` in this task's direction."""
+        return value > than if cls.higher_is_better() else value < than
+
     @property
     def labels(self) -> list[str]:
         """Class / tag names (empty for regression)."""
