@@ -139,7 +139,7 @@ def cmd_train(args) -> Any:
     from .runs.keeping import check_run_target, checkpoint_for, clean_leftovers
     from .summary import check_params
     from .tasks import get_task
-    from .train import add_test_metrics, fit
+    from .train import add_test_metrics, fit, resolve_device
 
     task_cls_opts = dict(args.option)
     task = get_task(args.task)
@@ -152,6 +152,7 @@ def cmd_train(args) -> Any:
     overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     mcfg, tcfg = task.configs(preset, **overrides)
     check_params(mcfg)  # the Train page's cap, before anything is built
+    resolve_device(tcfg.device)  # "cuda" without a GPU is refused now
     root, name = _target(args)
     check_run_target(name, root)  # a bad name or folder is refused now, not after training
     for note in clean_leftovers(root):

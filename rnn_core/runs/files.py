@@ -47,6 +47,8 @@ def safe_name(name: str) -> str:
     characters. Anything else raises ValueError saying so."""
     if not isinstance(name, str):
         raise ValueError(f"a run name must be text, not {type(name).__name__}")
+    if any(not ch.isprintable() and ch != " " for ch in name):
+        raise ValueError("a run name can't hold control characters (newlines, tabs, escapes); use letters and digits")
     clean = re.sub(r"\s+", "-", name.strip())
     if not clean:
         raise ValueError("a run name can't be empty")

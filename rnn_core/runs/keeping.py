@@ -16,6 +16,7 @@ from typing import Any
 from ..callbacks import BatchEnd, Callback, EpochEnd, TrainBegin
 from ..config import TrainConfig
 from ..tasks import Task
+from ..train import History
 from .files import _root, safe_run_dir
 
 MIN_SECONDS_BETWEEN_SAVES = 1.0  # epochs shorter than this are saved at most once a second
@@ -77,20 +78,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class _SoFar:
-    """What ``save_run`` reads from a History, for the epochs finished so far (duck-typed)."""
-
-    def __init__(self, epochs: list[dict[str, Any]], batches: list[dict[str, Any]], total: int):
-        self.epochs, self.batches = epochs, batches
-        self.stopped = self.diverged = False
-        self.status = "interrupted"
-        n = len(epochs)
-        self.message = (f"Training was interrupted after epoch {n} of {total} (the process ended before training "
-                        f"did); the weights after epoch {n} are kept.")
-
-    def final_metrics(self) -> dict[str, float]:
-        row = self.epochs[-1] if self.epochs else {}
-        return {k: v for k, v in row.items() if k.startswith(("train_", "val_")) and v is not None}
+def _so_far(epochs: list[dict[str, Any]], batches: list[dict[str, Any]], metric: str, total: int) -> History:
+    """A History of the epochs finished so far, saying the training was interrupted after the last of them."""
+    n = len(epochs)
+    message = (f"Training was interrupted after epoch {n} of {total} (the process ended before training did); "
+               f"the weights after epoch {n} are kept.")
+    return History(metric=metric, epochs=epochs, batches=batches, message=message,
+                   seconds=sum(float(r.get("seconds") or 0) for r in epochs))
 
 
 def checkpoint_for(task: Task, train_cfg: TrainConfig, probe: Any = None, root: str | Path | None = None,
@@ -135,7 +129,7 @@ class EpochCheckpoint(Callback):
         last_epoch = event.epoch >= self.train_cfg.epochs  # saved too: scoring the test split may take long
         if not last_epoch and time.monotonic() - self._last < MIN_SECONDS_BETWEEN_SAVES:
             return
-        history = _SoFar(list(self._epochs), list(self._batches), self.train_cfg.epochs)
+        history = _so_far(list(self._epochs), list(self._batches), event.metric, self.train_cfg.epochs)
         self.saved = self._save(event.model, history, name=self.name, overwrite=self.saved is not None)
         self.name = self.saved.name
         self._last = time.monotonic()
