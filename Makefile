@@ -1,12 +1,13 @@
 # Unrolled: one-command setup, run and test.
 #   make run    start the app on http://127.0.0.1:8501
-#   make test   install what is missing, then run the whole test suite
+#   make test   install what is missing (and requirements-test.txt: Ray), then run the whole test suite
 # pip is configured with find-links=/opt/wheels here, so torch==2.13.0 resolves to the local CPU wheel.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp
+TEST_STAMP := $(VENV)/.stamp-test
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: venv run test browser lint
@@ -19,10 +20,15 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $(STAMP)
 
+# The test suite's extras (Ray, for the sweep tests' ray backend) on top of the app's pinned set.
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	@touch $(TEST_STAMP)
+
 run: venv
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
-test: venv browser
+test: venv $(TEST_STAMP) browser
 	$(PY) -m pytest
 
 # Browser tests drive Debian's chromium through Playwright (no browser download needed).

@@ -1,4 +1,4 @@
-"""The command line: ``python -m rnn_core tasks | train | eval | predict | bench``.
+"""The command line: ``python -m rnn_core tasks | train | eval | predict | bench | sweep``.
 
 Progress goes to stderr; the last line on stdout is one JSON object (a list for ``tasks``). Bad
 arguments print one line ``error: ...`` and exit with status 2; nothing prints a traceback.
@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from .config import CELLS, OPTIMIZERS, ModelConfig, TrainConfig
+
+RAY_ENV = "UNROLLED_RAY_ADDRESS"  # a Ray cluster's address: sweeps then run there by default
 
 
 class CliError(Exception):
@@ -119,7 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--bucketing", action="store_true", help="IMDB seed model: epoch time bucketed vs fixed 500 steps")
     b.add_argument("--limit", type=int, default=0, help="with --bucketing: use at most N training reviews")
     b.add_argument("--data-dir", dest="data_dir")
+    b.add_argument("--sweep", action="store_true", help="a 9-run letters sweep: local backend vs the same runs in turn")
+    b.add_argument("--ray", action="store_true", help="with --sweep: also time the ray backend (local instance)")
+
+    s = sub.add_parser("sweep", help="train a grid of runs over seeds; mean and spread per grid point")
+    s.add_argument("--task", required=True)
+    s.add_argument("--preset", default=None, help="a preset name (default: the task's default preset)")
+    s.add_argument("--grid", nargs="+", action="extend", default=[], metavar="KEY=V1,V2",
+                   help="values to try: config fields (cell, hidden, lr, epochs, ...) or task options (maxlen, ...)")
+    s.add_argument("--seeds", default="0", help="seeds for every grid point: 0,1,2 or 0-4 (default 0)")
+    s.add_argument("--backend", choices=("local", "ray"), default=None,
+                   help=f"local process pool (default) or a Ray cluster (default when ${RAY_ENV} is set)")
+    s.add_argument("--address", help=f"Ray cluster address (default ${RAY_ENV}; none: a local Ray instance)")
+    s.add_argument("--workers", type=int, help="runs at once (local: at most one per core, the default)")
+    s.add_argument("--data-dir", dest="data_dir", help="datasets folder for local workers (Ray workers use their own)")
+    s.add_argument("--out", help="the sweep's folder (default: a new folder in UNROLLED_RUNS_DIR)")
     return p
+
+
+def train_aliases(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The train command's flag names → config field names (``hidden`` → ``hidden_size``), for grid keys."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    train = sub.choices["train"]
+    return {o.lstrip("-").replace("-", "_"): a.dest for a in train._actions for o in a.option_strings
+            if o.startswith("--")}
 
 
 def cmd_tasks(_args) -> Any:
@@ -242,6 +268,10 @@ def cmd_bench(args) -> Any:
     unknown = [t for t in args.init or () if t not in available()]
     if unknown:
         raise CliError(f"--init: no task {unknown[0]!r}; tasks: {', '.join(available())}")
+    if args.sweep:
+        from .sweep.bench import bench_sweep
+
+        return bench_sweep(ray=args.ray, log=_log)
     if args.bucketing:
         return bench_bucketing(data_dir=args.data_dir, limit=args.limit, log=_log)
     if args.init is not None:
@@ -249,7 +279,34 @@ def cmd_bench(args) -> Any:
     return run_bench(quick=args.quick, log=_log)
 
 
-COMMANDS = {"tasks": cmd_tasks, "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "bench": cmd_bench}
+def cmd_sweep(args) -> Any:
+    from .sweep import SweepSpec, parse_grid, parse_seeds, run_sweep, summarize
+    from .sweep.progress import SweepLog
+
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    spec = SweepSpec(task=args.task, preset=args.preset, grid=parse_grid(args.grid, train_aliases(build_parser())),
+                     seeds=tuple(parse_seeds(args.seeds)))
+    address = args.address or os.environ.get(RAY_ENV) or None
+    backend = args.backend or ("ray" if address else "local")
+    root, name = None, None
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        root, name = out.parent, out.name
+    start = time.perf_counter()
+    folder = run_sweep(spec, on_event=SweepLog(_log), backend=backend, workers=args.workers, root=root,
+                       name=name, data_dir=args.data_dir, address=address)
+    failed = sum(r["state"] not in ("finished",) for r in folder.runs)
+    return {
+        "sweep": str(folder.path), "task": spec.task, "preset": spec.preset_name, "grid": spec.grid,
+        "seeds": list(spec.seeds), "backend": backend, "workers": folder.spec.get("workers"),
+        "state": folder.state, "seconds": round(time.perf_counter() - start, 2), "runs": len(folder.runs),
+        "failed": failed, "points": summarize(folder),
+    }
+
+
+COMMANDS = {"tasks": cmd_tasks, "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "bench": cmd_bench,
+            "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

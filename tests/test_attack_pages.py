@@ -4,6 +4,7 @@ shortened), a damaged run is shown as damaged with the reason, and the other run
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -54,7 +55,8 @@ def _assert_clean(at: AppTest, where: str) -> None:
         assert "Traceback" not in text, f"TRACEBACK: {where}: {text[:300]}"
         # The app's last guard (streamlit_app.py) must not be what catches an attack: each is handled where it lands.
         assert "Something went wrong" not in text, f"TRACEBACK: {where}: {text[:300]}"
-        assert "](http" not in text and "<script" not in text, f"ACCEPTED: {where} rendered a link: {text[:300]}"
+        live = re.search(r"(?<!\\)\]\(http|(?<!\\)<script", text)  # not backslash-escaped: Markdown would act
+        assert not live, f"ACCEPTED: {where} rendered a link: {text[:300]}"
         assert "root:x:0:0" not in text and "root:*:" not in text, f"ACCEPTED: {where} showed a system file"
 
 

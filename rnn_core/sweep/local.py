@@ -1,0 +1,131 @@
+"""The default sweep backend: one process per run on this machine, at most one per core, each run with
+``cores // workers`` torch threads; a run that dies takes only itself down. A single-threaded caller (the
+CLI) forks its workers directly; a caller with threads (the app's server) forks them from a forkserver,
+since forking a threaded process can copy a held lock. Either way torch and rnn_core are imported once,
+before the first fork, so a run starts in milliseconds.
+
+Each worker talks back over its own pipe (not one shared queue): a worker killed mid-message can then
+neither hold a lock other workers need nor garble their messages, and its pipe's end-of-file is how the
+caller learns it died.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import threading
+import time
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .backend import Message, cpu_count, error_text
+from .spec import RunSpec
+
+# "__main__" first: the caller's main script is then imported once in the forkserver (as __mp_main__) rather
+# than again in every worker (the streamlit or pytest launcher would cost each run a second of imports).
+PRELOAD = ["__main__", "rnn_core.sweep.preload"]
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the sweep's process is gone (killed): an orphaned worker would train for nobody."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+def _child(run: RunSpec, conn: Connection, data_dir: str | None, threads: int, parent: int) -> None:
+    """A worker process: train ``run``, sending progress and then its payload (or its failure) on ``conn``."""
+    from .worker import train_run
+
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    conn.send(Message("started", run.index, {"pid": os.getpid()}))
+    try:
+        payload = train_run(run, lambda msg: conn.send(Message("progress", run.index, msg)), data_dir, threads)
+        conn.send(Message("done", run.index, payload))
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes that run's message
+        conn.send(Message("failed", run.index, {"message": error_text(exc)}))
+    finally:
+        conn.close()
+
+
+class LocalBackend:
+    """Runs each RunSpec in its own process, ``workers`` at a time (default and maximum: the core count)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, data_dir: str | None = None, start_method: str | None = None):
+        cores = cpu_count()
+        self.workers = max(1, min(workers or cores, cores))
+        self.threads = max(1, cores // self.workers)
+        self.data_dir = data_dir
+        self.start_method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
+        self._ctx = mp.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            self._ctx.set_forkserver_preload(PRELOAD)
+        else:
+            importlib.import_module(PRELOAD[-1])  # warm up here, once, rather than in every forked worker
+        self._pending: list[RunSpec] = []
+        self._running: dict[int, tuple[Any, Connection]] = {}  # index -> (Process, its pipe's reading end)
+
+    def start(self, runs: list[RunSpec]) -> None:
+        self._pending = list(runs)
+        self._launch()
+
+    def _launch(self) -> None:
+        while self._pending and len(self._running) < self.workers:
+            run = self._pending.pop(0)
+            reader, writer = self._ctx.Pipe(duplex=False)
+            proc = self._ctx.Process(target=_child, name=f"unrolled-sweep-{run.index}", daemon=True,
+                                     args=(run, writer, self.data_dir, self.threads, os.getpid()))
+            proc.start()
+            writer.close()  # the child holds the only writing end, so its death reads as end-of-file
+            self._running[run.index] = (proc, reader)
+
+    def busy(self) -> bool:
+        return bool(self._pending or self._running)
+
+    def poll(self, timeout: float) -> list[Message]:
+        out: list[Message] = []
+        by_conn = {conn: index for index, (_proc, conn) in self._running.items()}
+        for conn in wait(list(by_conn), timeout=timeout) if by_conn else []:
+            index = by_conn[conn]  # type: ignore[index]
+            try:
+                while conn.poll():  # type: ignore[union-attr]
+                    msg: Message = conn.recv()  # type: ignore[union-attr]
+                    out.append(msg)
+                    if msg.kind in ("done", "failed"):
+                        self._finish(index)
+                        break
+            except (EOFError, OSError):
+                proc = self._finish(index)
+                code = proc.exitcode if proc is not None else None
+                out.append(Message("failed", index, {"message": f"the worker process died (exit code {code})"}))
+        if not by_conn and timeout > 0:
+            time.sleep(min(timeout, 0.05))
+        self._launch()
+        return out
+
+    def _finish(self, index: int) -> Any:
+        entry = self._running.pop(index, None)
+        if entry is None:
+            return None
+        proc, conn = entry
+        conn.close()
+        proc.join(timeout=5)
+        return proc
+
+    def cancel(self) -> None:
+        self._pending.clear()
+        for proc, _conn in self._running.values():
+            proc.kill()
+        for index in list(self._running):
+            self._finish(index)
+
+    def close(self) -> None:
+        self.cancel()
