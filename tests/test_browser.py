@@ -66,7 +66,7 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     box.press("Control+Enter")
     wait_idle(page)
     play = page.locator(".updatemenu-button", has_text="Play").first
-    play.wait_for(timeout=30_000)
+    play.wait_for(timeout=90_000)
     play.click()
     wait_animated(page)  # the animation has moved past its first frame
     assert_clean(page, "Inside after Play")

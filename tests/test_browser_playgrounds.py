@@ -51,7 +51,7 @@ def reset_canvas(page) -> None:
 
 
 def prediction_shown(page) -> None:
-    page.locator(f"{CHART} .legendtext", has_text=re.compile("^prediction$")).first.wait_for(timeout=30_000)
+    page.locator(f"{CHART} .legendtext", has_text=re.compile("^prediction$")).first.wait_for(timeout=90_000)
 
 
 def test_drawing_on_the_sine_canvas_gives_a_prediction_and_odd_drawings_a_message(streamlit_server, browser_page):

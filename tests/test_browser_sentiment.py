@@ -33,13 +33,13 @@ def test_the_verdict_follows_typing_without_pressing_anything(streamlit_server, 
     words = get_task("imdb").tokenizer
     box.press_sequentially(GOOD, delay=15)
     # The page read every word typed, with no Ctrl+Enter and no click outside the box.
-    page.get_by_text(f"{len(words(GOOD))} words read").wait_for(timeout=10_000)
+    page.get_by_text(f"{len(words(GOOD))} words read").wait_for(timeout=60_000)
     wait_idle(page, after_action=True)
     good = p_positive(page)
     assert good > 0.5, good
     assert box.evaluate("el => el === document.activeElement")  # the person can keep typing
     box.press_sequentially(BAD, delay=15)
-    page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=10_000)
+    page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=60_000)
     wait_idle(page, after_action=True)
     bad = p_positive(page)
     assert bad < 0.5 < good, (good, bad)
