@@ -4,7 +4,7 @@ Plain PyTorch: nothing here imports streamlit or plotly.
 """
 
 from .config import ModelConfig, TrainConfig
-from .model import HookPoint, RecurrentModel, build_model, count_parameters
+from .model import HookPoint, RecurrentModel, build_model
 from .predict import predict
 from .runs import load_run, save_run
 from .tasks import get_task, list_tasks
@@ -16,7 +16,6 @@ __all__ = [
     "RecurrentModel",
     "HookPoint",
     "build_model",
-    "count_parameters",
     "get_task",
     "list_tasks",
     "fit",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import write_text_atomic
 from .data import DownloadError, cache_dir
 from .data.aclimdb import Corpus, SplitArrays, cache_key, load_corpus
 from .data.text import Tokenizer
@@ -126,12 +127,10 @@ def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _write(path: Path, key: dict[str, Any], result: dict[str, Any]) -> None:
-    """Atomic (temporary file, then rename); a folder that can't be written only costs a recompute later."""
+    """Atomic; a folder that can't be written only costs a recompute later."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "result": result}, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps({"key": key, "result": result}, indent=1, sort_keys=True))
     except OSError:
         pass
 

@@ -380,7 +380,3 @@ def build_model(cfg: ModelConfig, seed: int | None = None) -> RecurrentModel:
         return RecurrentModel(cfg)
     finally:
         torch.random.set_rng_state(state)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

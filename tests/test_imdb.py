@@ -18,7 +18,7 @@ from localhttp import serve
 
 from rnn_core import build_model
 from rnn_core.data import DownloadError, RemoteFile, aclimdb
-from rnn_core.data.text import OOV, START, Tokenizer, Vocab, pad_sequences
+from rnn_core.data.text import OOV, START, Tokenizer, Vocab, rank_words
 from rnn_core.tasks import get_task
 from rnn_core.tasks import imdb as imdb_mod
 
@@ -77,10 +77,17 @@ def test_tokenizer_matches_keras_text_to_word_sequence():
     assert tok("Ünïcode café 😀 película") == ["ünïcode", "café", "😀", "película"]
 
 
+def vocab_of(texts, num_words):
+    """A vocabulary counted over ``texts`` as the corpus reader counts the training reviews."""
+    tokenizer = Tokenizer()
+    words, counts = rank_words(tokenizer(t) for t in texts)
+    return Vocab(words, num_words, tokenizer=tokenizer, counts=counts)
+
+
 def test_vocab_numbers_words_like_keras_imdb():
-    vocab = Vocab.build(["the cat sat on the mat", "The dog sat.", "a cat!"], num_words=8)
+    vocab = vocab_of(["the cat sat on the mat", "The dog sat.", "a cat!"], num_words=8)
     # counts: the 3, cat 2, sat 2, then a/dog/mat/on once each, ties alphabetical; ids = rank + 3
-    assert [vocab.id_of(w) for w in ["the", "cat", "sat", "a"]] == [4, 5, 6, 7]
+    assert vocab.encode_tokens(["the", "cat", "sat", "a"]) == [4, 5, 6, 7]
     assert vocab.words == ["the", "cat", "sat", "a"]  # ids 8 (dog), 9 (mat), 10 (on) are >= num_words
     enc = vocab.encode_text("The dog sat on the mat")
     assert enc.ids == [START, 4, OOV, 6, OOV, 4, OOV] and enc.cut == 0
@@ -92,11 +99,11 @@ def test_vocab_numbers_words_like_keras_imdb():
     assert post.ids == [START, 4, OOV, 6] and post.cut == 3
     assert vocab.decode([0, 1, 2, 3, 4, 5, 99]) == ["<start>", "<oov>", "<unused>", "the", "cat", "<oov>"]
     with pytest.raises(ValueError, match="num_words"):
-        Vocab.build(["a"], num_words=4)
+        vocab_of(["a"], num_words=4)
 
 
 def test_vocab_round_trips_through_json():
-    vocab = Vocab.build(["b a a c", "c c d"], num_words=6)
+    vocab = vocab_of(["b a a c", "c c d"], num_words=6)
     again = Vocab.from_dict(json.loads(json.dumps(vocab.to_dict())))
     assert again.words == vocab.words == ["c", "a"] and again.num_words == 6
     assert again.encode_text("a b c d").ids == vocab.encode_text("a b c d").ids == [1, 5, 2, 4, 2]
@@ -104,25 +111,13 @@ def test_vocab_round_trips_through_json():
         Vocab.from_dict({"words": ["x"]})
 
 
-def test_pad_sequences_keras_examples():
-    seqs = [[1], [2, 3], [4, 5, 6]]
-    assert pad_sequences(seqs).tolist() == [[0, 0, 1], [0, 2, 3], [4, 5, 6]]
-    assert pad_sequences(seqs, padding="post").tolist() == [[1, 0, 0], [2, 3, 0], [4, 5, 6]]
-    assert pad_sequences(seqs, maxlen=2).tolist() == [[0, 1], [2, 3], [5, 6]]
-    assert pad_sequences(seqs, maxlen=2, truncating="post").tolist() == [[0, 1], [2, 3], [4, 5]]
-    assert pad_sequences(seqs, value=-1).tolist() == [[-1, -1, 1], [-1, 2, 3], [4, 5, 6]]
-    assert pad_sequences([[], [7]], maxlen=3, padding="post").tolist() == [[0, 0, 0], [7, 0, 0]]
-    assert pad_sequences(seqs, maxlen=0).shape == (3, 0)
-    with pytest.raises(ValueError, match="padding"):
-        pad_sequences(seqs, padding="middle")
-
-
 def test_right_padding_with_lengths_equals_keras_pre_padding():
-    """The docstring's claim: a model given lengths gives the same answer for a right-padded batch as
-    for each sequence alone (what Keras's pre-padding achieves with masking)."""
+    """Keras pads in front so the last step an LSTM reads is a real word; our model is given each sequence's
+    length and stops there, so a right-padded batch gives the same answer as each sequence alone (what Keras's
+    pre-padding achieves with masking). Tasks therefore store right-padded batches plus lengths."""
     seqs = [[1, 5, 6, 7, 8], [1, 9], [4, 4, 4]]
     model = build_model(get_task("imdb", num_words=20).configs("quick", hidden_size=8)[0], seed=0).eval()
-    x = torch.from_numpy(pad_sequences(seqs, padding="post"))  # [3, 5]
+    x = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True)  # [3, 5], 0 = padding
     lengths = torch.tensor([len(s) for s in seqs])
     with torch.no_grad():
         batched = model(x, lengths)  # [3, 2]

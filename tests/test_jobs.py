@@ -14,6 +14,8 @@ from app.train import worker
 from app.train.job_manager import JobManager, default_max_jobs
 from app.train.job_state import JobSpec
 from app.train.worker import train_job
+from rnn_core.callbacks import BatchEnd, EpochEnd, TrainBegin
+from rnn_core.config import TrainConfig
 from rnn_core.model import build_model
 from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
@@ -149,14 +151,15 @@ def test_snapshots_are_consistent_while_the_worker_writes():
     batches_per_epoch = 7
 
     def busy(job):
-        job.on_event("fit_start", {"epochs": 50, "batches_per_epoch": batches_per_epoch, "task": get_task("letters")})
+        model, task = torch.nn.Linear(1, 1), get_task("letters")
+        job.on_train_begin(TrainBegin(model, task, TrainConfig(), 50, batches_per_epoch, 100, 10))
         step = 0
         for epoch in range(1, 51):
             for b in range(1, batches_per_epoch + 1):
                 step += 1
-                job.on_event("batch_end", {"epoch": epoch, "batch": b, "batches": batches_per_epoch, "step": step,
-                                           "loss": 1.0 / step, "accuracy": 0.5, "tokens_per_s": 1.0})
-            job.on_event("epoch_end", {"epoch": epoch, "metrics": {"train_loss": 1.0 / epoch, "val_loss": 1.0}})
+                job.on_batch_end(BatchEnd(epoch, b, batches_per_epoch, step, 1.0 / step, "accuracy", 0.5, 1.0, 0.1))
+            metrics = {"train_loss": 1.0 / epoch, "val_loss": 1.0}
+            job.on_epoch_end(EpochEnd(epoch, "accuracy", metrics, model, 0.1, 1.0))
         job.set(state="finished")
 
     mgr = JobManager(max_jobs=1, target=busy, set_threads=False, warm_up=False)

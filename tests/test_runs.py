@@ -4,7 +4,6 @@ with a RunError naming the file — never a traceback, never unpickled."""
 import json
 import math
 import pickle
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from rnn_core.runs import (
     RunError,
     RunNotFoundError,
     delete_run,
-    export_zip,
     list_runs,
     load_run,
     rename_run,
@@ -389,14 +387,6 @@ def test_delete_run_only_touches_run_folders_inside_root(saved, root, tmp_path):
     assert not path.exists()
     with pytest.raises(RunNotFoundError):
         delete_run("my-run", root=root)
-
-
-def test_export_zip(saved, root):
-    import io
-
-    data = export_zip("my-run", root=root)
-    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert "my-run/weights.safetensors" in names and "my-run/config.json" in names and len(names) == 7
 
 
 @pytest.mark.skipif("letters" not in available(), reason="letters task not present")

@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from app.playgrounds import sentiment as S
 from app.train.baseline import BASELINE_LABEL
+from rnn_core.data.text import MAX_TEXT_CHARS
 from rnn_core.model import build_model
 from rnn_core.runs import load_run, save_run
-from rnn_core.data.text import MAX_TEXT_CHARS
 
 REPO = Path(__file__).resolve().parents[1]
 APP, PAGE = str(REPO / "streamlit_app.py"), "pages/sentiment.py"

@@ -52,3 +52,19 @@ def test_every_requirement_is_pinned_exactly():
     unpinned = [ln for ln in reqs if not re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.+\-]+", ln)]
     assert unpinned == [], f"pin these with ==: {unpinned}"
     assert any(ln.startswith("torch==") for ln in reqs)
+
+
+# Import name -> distribution name where the two differ.
+DISTRIBUTIONS = {"PIL": "pillow", "sklearn": "scikit-learn", "streamlit_drawable_canvas": "streamlit-drawable-canvas"}
+LOCAL = {"rnn_core", "app", "browser_helpers", "localhttp", "model_helpers", "conftest"}
+
+
+def test_every_third_party_import_is_a_pinned_requirement():
+    sources = [REPO / "streamlit_app.py", *REPO.glob("pages/*.py"), *REPO.glob("scripts/*.py")]
+    sources += [*REPO.glob("tests/*.py"), *(REPO / "rnn_core").rglob("*.py"), *(REPO / "app").rglob("*.py")]
+    imported = {m.split(".")[0] for path in sources for m in _imported_modules(path)}
+    third_party = imported - set(sys.stdlib_module_names) - LOCAL
+    lines = [ln for f in ("requirements.txt", "requirements-test.txt") for ln in (REPO / f).read_text().splitlines()]
+    pinned = {ln.split("==")[0].strip().lower() for ln in lines if "==" in ln}
+    undeclared = sorted(m for m in third_party if DISTRIBUTIONS.get(m, m).lower().replace("_", "-") not in pinned)
+    assert undeclared == [], f"imported but not pinned in requirements(-test).txt: {undeclared}"

@@ -214,6 +214,7 @@ def test_make_wave_kinds():
             make_wave(**bad)
 
 
+@pytest.mark.slow
 def test_sine_seed_preset_reaches_low_error_after_warmup():
     """The notes' SimpleRNN(32) learns the mapping: val MSE (after the warm-up) under 0.01, and the
     first step — where rising and falling curves look alike — is far worse than the steps after warm-up."""

@@ -11,15 +11,14 @@ import streamlit as st
 
 from rnn_core.runs import RunError, list_runs, read_bytes, read_table
 from rnn_core.runs.reading import MAX_PROBE_BYTES
+from rnn_core.tasks import metric_of
 
 COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source", "problem"]
 
 
-def _metric(final: dict[str, Any]) -> float | None:
-    for key in ("val_accuracy", "val_mse"):
-        if final.get(key) is not None:
-            return final[key]
-    return None
+def _metric(task: str | None, final: dict[str, Any]) -> float | None:
+    """The run's final validation score in its task's metric."""
+    return final.get(f"val_{metric_of(task)}")
 
 
 def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -30,7 +29,7 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         out.append({
             "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
             "status": r.get("status"),
-            "val_loss": final.get("val_loss"), "val_metric": _metric(final),
+            "val_loss": final.get("val_loss"), "val_metric": _metric(r.get("task"), final),
             "params": r.get("params"), "created": pd.to_datetime(r.get("created"), errors="coerce", utc=True),
             "source": "bundled" if r.get("pretrained") else "yours",
             "problem": r.get("message"),  # why a damaged run can't be used (None for the others)

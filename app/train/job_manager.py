@@ -64,8 +64,9 @@ def _warm_up() -> None:
 class JobManager:
     """Runs jobs on worker threads, at most ``max_jobs`` at once; the rest wait in a FIFO queue.
 
-    ``target(job)`` does the work (default: ``app.train.worker.train_job``); it reads ``job.spec``, reports through
-    ``job.on_event`` / ``job.set``, must return soon after ``job.stop_event`` is set, and sets the final state.
+    ``target(job)`` does the work (default: ``app.train.worker.train_job``); it reads ``job.spec``, reports
+    through ``job.set`` and by passing ``job`` to ``fit`` as a callback, must return soon after
+    ``job.stop_event`` is set, and sets the final state.
     An exception in ``target`` marks the job "failed" with the exception's message (no traceback reaches a page).
     """
 

@@ -10,19 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rnn_core.callbacks import BatchEnd, Callback, EpochEnd, TrainBegin, TrainEnd
 from rnn_core.config import ModelConfig, TrainConfig
-from rnn_core.tasks import task_class
+from rnn_core.tasks import metric_of
 
 ACTIVE = ("queued", "running")
 DONE = ("finished", "stopped", "diverged", "failed", "cancelled")
-
-
-def _metric_of(task_name: str) -> str:
-    """"mse" for regression tasks, else "accuracy" (known before the task's data is loaded)."""
-    try:
-        return "mse" if task_class(task_name).kind == "regress" else "accuracy"
-    except (ValueError, ImportError):
-        return "accuracy"
 
 
 @dataclass(frozen=True)
@@ -89,8 +82,9 @@ class Snapshot:
         return self.run_path.name if self.run_path else None
 
 
-class Job:
-    """One training job. The worker thread writes through ``on_event`` / ``set``; readers call ``snapshot``."""
+class Job(Callback):
+    """One training job. The worker thread writes through ``set`` and, as ``fit``'s callback, through the
+    ``on_*`` methods (cheap: they only append under the lock); readers call ``snapshot``."""
 
     def __init__(self, session: str, spec: JobSpec):
         self.id = uuid.uuid4().hex[:12]
@@ -101,7 +95,7 @@ class Job:
         self._lock = threading.Lock()
         self._state = "queued"
         self._phase = "waiting for a free slot"
-        self._metric = _metric_of(spec.task)
+        self._metric = metric_of(spec.task)
         self._epoch = self._batch = self._batches = 0
         self._epochs = spec.train_cfg.epochs
         self._tokens_per_s = 0.0
@@ -133,26 +127,27 @@ class Job:
             if metric is not None:
                 self._metric = metric
 
-    def on_event(self, event: str, info: dict[str, Any]) -> None:
-        """A ``fit`` callback: record progress and curve points (cheap; runs on the worker thread)."""
+    def on_train_begin(self, event: TrainBegin) -> None:
         with self._lock:
-            if event == "fit_start":
-                self._epochs, self._batches = int(info["epochs"]), int(info["batches_per_epoch"])
-                self._metric = "mse" if getattr(info["task"], "kind", "") == "regress" else "accuracy"
-                self._phase = "training"
-                self._started = time.perf_counter()
-            elif event == "batch_end":
-                value = info.get("mse") if self._metric == "mse" else info.get("accuracy")
-                self._batch_rows.append({"step": info["step"], "epoch": info["epoch"], "batch": info["batch"],
-                                         "loss": info["loss"], self._metric: value})
-                self._epoch, self._batch, self._batches = info["epoch"], info["batch"], info["batches"]
-                self._tokens_per_s = float(info["tokens_per_s"])
-                self.progressed.set()
-            elif event == "epoch_end":
-                self._epoch_rows.append({"epoch": info["epoch"], **info["metrics"]})
-                self._phase = "training"
-            elif event == "fit_end":
-                self._phase = "saving"
+            self._epochs, self._batches, self._metric = event.epochs, event.batches_per_epoch, event.metric
+            self._phase = "training"
+            self._started = time.perf_counter()
+
+    def on_batch_end(self, event: BatchEnd) -> None:
+        with self._lock:
+            self._batch_rows.append(event.row())
+            self._epoch, self._batch, self._batches = event.epoch, event.batch, event.batches
+            self._tokens_per_s = event.tokens_per_s
+        self.progressed.set()
+
+    def on_epoch_end(self, event: EpochEnd) -> None:
+        with self._lock:
+            self._epoch_rows.append({"epoch": event.epoch, **event.metrics})
+            self._phase = "training"
+
+    def on_train_end(self, event: TrainEnd) -> None:
+        with self._lock:
+            self._phase = "saving"
 
     # -- read by pages ----------------------------------------------------------------------------
     def snapshot(self, place: int = 0) -> Snapshot:

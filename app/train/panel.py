@@ -10,7 +10,7 @@ import streamlit as st
 
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.runs.keeping import clean_leftovers
-from rnn_core.tasks import Task, task_class
+from rnn_core.tasks import Task, metric_of
 
 from .. import nav, session
 from . import curves
@@ -96,11 +96,7 @@ def draw_curves(s: Snapshot | None) -> None:
 
 def charts_metric() -> str:
     """The metric of the task picked on the page ("accuracy" or "mse")."""
-    try:
-        task = st.session_state.get(session.widget_key("task"), "")
-        return "mse" if task_class(task).kind == "regress" else "accuracy"
-    except (ValueError, ImportError):
-        return "accuracy"
+    return metric_of(st.session_state.get(session.widget_key("task")))
 
 
 def _pick(jobs: list[Snapshot]) -> Snapshot | None:

@@ -36,9 +36,9 @@ def train_job(job: Job) -> None:
     probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
     keep = checkpoint_for(task, spec.train_cfg, probe, name=spec.name, preset=spec.preset)  # every epoch's end
     history = fit(
-        model, task, spec.train_cfg, callbacks=[job.on_event, probe, keep], stop_event=job.stop_event, splits=splits
+        model, task, spec.train_cfg, callbacks=[job, probe, keep], stop_event=job.stop_event, splits=splits
     )
-    status = "diverged" if history.diverged else "stopped" if history.stopped else "finished"
+    status = history.status
     if status == "finished" and splits.test is not None:
         # The held-out test score, comparable with the baselines (a Stop during it only skips it).
         job.set(phase=f"scoring {len(splits.test):,} test examples")

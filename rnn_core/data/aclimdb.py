@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
 from .text import Tokenizer, rank_words
 
 LABELS = ("neg", "pos")
@@ -176,21 +177,15 @@ def _blob(s: str) -> np.ndarray:
 
 
 def save_corpus(path: Path, corpus: Corpus, key: dict) -> None:
-    """Write atomically (temporary file, then rename) so a reader never sees half a cache."""
+    """Write atomically so a reader never sees half a cache."""
     arrays = {"key": _blob(json.dumps(key, sort_keys=True)), "words": _blob("\n".join(corpus.words)),
               "counts": corpus.counts}
     for split in SPLITS:
         for name, value in vars(getattr(corpus, split)).items():
             arrays[f"{split}.{name}"] = value
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)  # an open file: np.savez would add ".npz" to a bare temporary name
 
 
 def read_corpus(path: Path, key: dict) -> Corpus | None:

@@ -13,10 +13,13 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
+
+from ..atomic import atomic_path
 
 ENV_DATA_DIR = "UNROLLED_DATA_DIR"
 ENV_CACHE_DIR = "UNROLLED_CACHE_DIR"
@@ -82,13 +85,6 @@ def how_to_place(name: str, url: str, folder: Path) -> str:
     )
 
 
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 def download(
     url: str,
     dest: str | os.PathLike,
@@ -106,54 +102,24 @@ def download(
     explains what happened and how to place the file by hand. Ctrl-C also removes the .part, then propagates.
     """
     dest = Path(dest)
-    part = dest.with_suffix(dest.suffix + ".part")
     manual = how_to_place(dest.name, url, dest.parent)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the data folder {dest.parent}: {exc}. {manual}") from exc
-    digest = hashlib.sha256()
-    done = 0
-    ok = False
+    got = _Received()
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": "unrolled-data/1"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            announced = response.headers.get("Content-Length")
-            if announced is not None and announced.isdigit() and int(announced) != size:
-                raise DownloadError(
-                    f"the server at {url} offers {int(announced):,} bytes but {dest.name} should be {size:,} bytes "
-                    f"(a different or changed file); nothing was kept. {manual}"
-                )
-            with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name, file=sys.stderr,
-                      mininterval=0.5, leave=False) as bar:
-                while True:
-                    chunk = response.read(CHUNK)
-                    if not chunk:
-                        break
-                    done += len(chunk)
-                    if done > size:
-                        raise DownloadError(
-                            f"{url} sent more than the expected {size:,} bytes for {dest.name}; nothing was kept. "
-                            + manual
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-                    bar.update(len(chunk))
-                    if progress is not None:
-                        progress(done, size)
-        if done != size:
-            raise DownloadError(
-                f"the download of {dest.name} stopped after {done:,} of {size:,} bytes (the connection was closed "
-                f"early); nothing was kept — try again. {manual}"
-            )
-        got = digest.hexdigest()
-        if got != sha256.lower():
-            raise DownloadError(
-                f"checksum mismatch for {dest.name}: expected sha256 {sha256}, got {got} (a damaged or different "
-                f"file); nothing was kept. {manual}"
-            )
-        os.replace(part, dest)
-        ok = True
+        with atomic_path(dest, temp=dest.with_suffix(dest.suffix + ".part")) as part:
+            request = urllib.request.Request(url, headers={"User-Agent": "unrolled-data/1"})
+            with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+                announced = response.headers.get("Content-Length")
+                if announced is not None and announced.isdigit() and int(announced) != size:
+                    raise DownloadError(
+                        f"the server at {url} offers {int(announced):,} bytes but {dest.name} should be {size:,} "
+                        f"bytes (a different or changed file); nothing was kept. {manual}"
+                    )
+                _stream(response, out, got, dest.name, size, progress, manual)
+            _check(got, dest.name, size, sha256, manual)
         return dest
     except DownloadError:
         raise
@@ -165,12 +131,50 @@ def download(
         raise DownloadError(f"the server at {url} stopped answering (timeout after {timeout:g} s). {manual}") from exc
     except Exception as exc:  # connection resets, IncompleteRead, disk full, a cancelling callback, ...
         raise DownloadError(
-            f"the download of {dest.name} failed after {done:,} of {size:,} bytes: {type(exc).__name__}: {exc}. "
-            f"Nothing was kept. {manual}"
+            f"the download of {dest.name} failed after {got.done:,} of {size:,} bytes: {type(exc).__name__}: "
+            f"{exc}. Nothing was kept. {manual}"
         ) from exc
-    finally:
-        if not ok:
-            _remove(part)
+
+
+@dataclass
+class _Received:
+    """What has arrived so far: the byte count and the running SHA-256."""
+
+    done: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+
+def _stream(
+    response: BinaryIO, out: BinaryIO, got: _Received, name: str, size: int, progress: Progress | None, manual: str
+) -> None:
+    """Copy the response body to ``out`` chunk by chunk, hashing it, and refuse more than ``size`` bytes."""
+    with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=name, file=sys.stderr,
+              mininterval=0.5, leave=False) as bar:
+        while chunk := response.read(CHUNK):
+            got.done += len(chunk)
+            if got.done > size:
+                raise DownloadError(f"the server sent more than the expected {size:,} bytes for {name}; "
+                                    f"nothing was kept. {manual}")
+            got.digest.update(chunk)
+            out.write(chunk)
+            bar.update(len(chunk))
+            if progress is not None:
+                progress(got.done, size)
+
+
+def _check(got: _Received, name: str, size: int, sha256: str, manual: str) -> None:
+    """DownloadError unless exactly ``size`` bytes with the expected SHA-256 arrived."""
+    if got.done != size:
+        raise DownloadError(
+            f"the download of {name} stopped after {got.done:,} of {size:,} bytes (the connection was closed "
+            f"early); nothing was kept — try again. {manual}"
+        )
+    digest = got.digest.hexdigest()
+    if digest != sha256.lower():
+        raise DownloadError(
+            f"checksum mismatch for {name}: expected sha256 {sha256}, got {digest} (a damaged or different "
+            f"file); nothing was kept. {manual}"
+        )
 
 
 def find_existing(root: Path, candidates: Sequence[str]) -> Path | None:

@@ -1,4 +1,4 @@
-"""Word tokenizer, frequency vocabulary and padding with the meaning Keras gives them for IMDB:
+"""Word tokenizer and frequency vocabulary with the meaning Keras gives them for IMDB:
 lowercase, drop punctuation, split on whitespace; ids 0 = padding, 1 = start, 2 = out-of-vocabulary,
 words from ``index_from + 1`` by frequency, and only ids below ``num_words`` kept.
 """
@@ -10,8 +10,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-import numpy as np
 
 # Keras's Tokenizer / text_to_word_sequence default filters (the apostrophe is kept: "don't" is one word).
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -98,20 +96,10 @@ class Vocab:
         self.counts = list(self.counts[:keep])
         self._ids = {w: i + 1 + self.index_from for i, w in enumerate(self.words)}
 
-    @classmethod
-    def build(cls, texts: Iterable[str], num_words: int, tokenizer: Tokenizer | None = None) -> "Vocab":
-        """Count words over ``texts`` and keep the most frequent ones that fit below ``num_words``."""
-        tokenizer = tokenizer or Tokenizer()
-        words, counts = rank_words(tokenizer(t) for t in texts)
-        return cls(words, num_words, tokenizer=tokenizer, counts=counts)
-
     @property
     def size(self) -> int:
         """Embedding rows needed: every id is below this."""
         return self.num_words
-
-    def id_of(self, word: str) -> int:
-        return self._ids.get(word, OOV)
 
     def token_of(self, idx: int) -> str:
         """The word behind an id; reserved ids read "<pad>", "<start>", "<oov>", "<unused>"."""
@@ -185,49 +173,3 @@ def _keep_slice(n: int, maxlen: int, truncating: str) -> slice:
     if n <= maxlen:
         return slice(0, n)
     return slice(n - maxlen, n) if truncating == "pre" else slice(0, maxlen)
-
-
-def truncate(seq: Sequence[int], maxlen: int, truncating: str = "pre") -> Sequence[int]:
-    """``seq`` cut to at most ``maxlen`` items as Keras's pad_sequences cuts it."""
-    return seq[_keep_slice(len(seq), maxlen, truncating)]
-
-
-def pad_sequences(
-    seqs: Sequence[Sequence[int]],
-    maxlen: int | None = None,
-    padding: str = "pre",
-    truncating: str = "pre",
-    value: int = PAD,
-    dtype=np.int64,
-) -> np.ndarray:
-    """``keras.utils.pad_sequences``: a ``[len(seqs), maxlen]`` array (``maxlen`` defaults to the longest).
-
-    Longer sequences lose their first items (``truncating="pre"``, the default: the last ``maxlen`` are kept)
-    or their last ones ("post"); shorter ones get ``value`` in front (``padding="pre"``, the default) or behind
-    ("post"). Empty sequences become a row of ``value``. Unlike Keras (int32) the default dtype is int64,
-    what torch embeddings take.
-
-    Pre- versus post-padding: Keras pads in front so that the last step an LSTM reads is a real word. Our
-    model is given each sequence's length and stops there (packed sequences), so a right-padded ("post")
-    batch produces exactly the states a pre-padded batch would produce over the real words, and the
-    classifier reads the state at the last real word either way. (A Keras model without ``mask_zero`` also
-    runs over the leading pad embeddings, which nudges its start state slightly; ours starts from zeros at
-    the first real id.) Tasks therefore store right-padded batches plus lengths.
-    """
-    _check_side("padding", padding)
-    _check_side("truncating", truncating)
-    if maxlen is None:
-        maxlen = max((len(s) for s in seqs), default=0)
-    if maxlen < 0:
-        raise ValueError(f"maxlen must be 0 or more, not {maxlen}")
-    out = np.full((len(seqs), maxlen), value, dtype=dtype)
-    for row, s in enumerate(seqs):
-        kept = truncate(s, maxlen, truncating)
-        n = len(kept)
-        if n == 0:
-            continue
-        if padding == "post":
-            out[row, :n] = kept
-        else:
-            out[row, maxlen - n :] = kept
-    return out

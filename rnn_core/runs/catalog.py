@@ -3,9 +3,7 @@ and delete one. Never raises for a damaged folder while listing; never touches a
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +82,3 @@ def delete_run(name: str, root: str | Path | None = None) -> None:
     if not path.is_dir():
         raise RunNotFoundError(f"no run named {name!r} in {path.parent}")
     remove_run_folder(path)
-
-
-def export_zip(name: str | Path, root: str | Path | None = None) -> bytes:
-    """A run folder as zip bytes (for a download button); files sit under ``<name>/``."""
-    from .folder import resolve_run
-
-    path = resolve_run(name, root)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for fname in RUN_FILES:
-            if os.path.lexists(path / fname):  # read safely: a link or special file there is refused
-                zf.writestr(f"{path.name}/{fname}", read_bytes(path / fname, MAX_PROBE_BYTES))
-    return buf.getvalue()

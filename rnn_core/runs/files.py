@@ -9,10 +9,11 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from ..atomic import TEMP_PREFIX, write_text_atomic
 
 RUN_FILES = (
     "config.json",
@@ -104,24 +105,13 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_json(obj: Any, path: Path, what: str) -> None:
     """Strict JSON (no NaN), written to a temporary file and renamed into place."""
     try:
         text = json.dumps(_plain(obj), indent=2, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{what} can't be saved as JSON: {e}") from None
-    _atomic_write(path, text + "\n")
+    write_text_atomic(path, text + "\n")
 
 
 def write_csv(rows: Iterable[dict[str, Any]], path: Path) -> None:
@@ -135,11 +125,11 @@ def write_csv(rows: Iterable[dict[str, Any]], path: Path) -> None:
         writer = csv.DictWriter(buf, fieldnames=list(columns), restval="")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
-    _atomic_write(path, buf.getvalue())
+    write_text_atomic(path, buf.getvalue())
 
 
 def check_run_folder(path: Path) -> None:
-    foreign = [p.name for p in path.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".tmp-")]
+    foreign = [p.name for p in path.iterdir() if p.name not in RUN_FILES and not p.name.startswith(TEMP_PREFIX)]
     if foreign:
         raise ValueError(f"{path} holds files a run never has ({', '.join(sorted(foreign)[:5])}); delete it by hand")
 

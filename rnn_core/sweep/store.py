@@ -18,29 +18,13 @@ from ..model import build_model
 from ..runs import RunError, read_json, read_run_config, runs_dir, safe_name, safe_run_dir, save_run
 from ..runs.files import write_json
 from ..tasks import get_task
+from ..train import History
 from .spec import RunSpec, SweepSpec
 
 SWEEP_FILE = "sweep.json"
 FORMAT = 1
 RUN_STATES = ("pending", "running", "finished", "stopped", "diverged", "failed", "cancelled")
 DONE_STATES = ("finished", "stopped", "diverged", "failed", "cancelled")
-
-
-@dataclass
-class _SentHistory:
-    """A worker's history as ``save_run`` reads it (duck-typed like train.History)."""
-
-    epochs: list[dict[str, Any]]
-    batches: list[dict[str, Any]]
-    kept: dict[str, Any]
-    message: str | None
-    stopped: bool
-    diverged: bool
-    seconds: float
-    tokens_per_s: float
-
-    def final_metrics(self) -> dict[str, Any]:
-        return dict(self.kept)
 
 
 def is_sweep(path: Path) -> bool:
@@ -105,10 +89,10 @@ class SweepFolder:
         state = payload["task_state"]
         task = get_task(run.task, **(state.get("options") or {}))
         task.restore(state)
-        hist = _SentHistory(epochs=payload["epochs"], batches=payload["batches"], kept=payload["final_metrics"],
-                            message=payload["message"], stopped=payload["status"] == "stopped",
-                            diverged=payload["status"] == "diverged", seconds=payload["seconds"],
-                            tokens_per_s=payload["tokens_per_s"])
+        hist = History(metric=task.metric, epochs=payload["epochs"], batches=payload["batches"],
+                       stopped=payload["status"] == "stopped", diverged=payload["status"] == "diverged",
+                       message=payload["message"], seconds=payload["seconds"], tokens=payload["tokens"],
+                       best_epoch=payload["best_epoch"])
         probe = None
         if payload.get("probe"):
             probe = {"tensors": safetensors_load(payload["probe"]), "meta": payload.get("probe_meta") or {}}

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from safetensors.torch import save as safetensors_bytes
 
+from ..callbacks import BatchEnd, Callback, EpochEnd, TrainBegin
 from ..config import ModelConfig, TrainConfig
 from ..model import build_model
 from ..probe import recorder_for_run
@@ -24,7 +25,7 @@ Report = Callable[[dict[str, Any]], None]
 PROGRESS_EVERY = 0.5  # seconds between progress messages of one run (epoch ends are always sent)
 
 
-class ProgressReporter:
+class ProgressReporter(Callback):
     """A ``fit`` callback that turns training events into small progress dicts for ``report``
     (``{"phase", "epoch", "epochs", "batch", "batches", "loss", "metric"}``), at most one per
     PROGRESS_EVERY seconds between epoch ends, so a queue between processes never floods."""
@@ -34,22 +35,21 @@ class ProgressReporter:
         self.last = 0.0
         self.epochs = self.batches = 0
 
-    def __call__(self, event: str, info: dict[str, Any]) -> None:
-        if event == "fit_start":
-            self.epochs, self.batches = int(info["epochs"]), int(info["batches_per_epoch"])
-            self.report({"phase": "training", "epoch": 0, "epochs": self.epochs, "batch": 0, "batches": self.batches})
-        elif event == "batch_end":
-            now = time.monotonic()
-            if now - self.last >= PROGRESS_EVERY:
-                self.last = now
-                metric = info["accuracy"] if info["accuracy"] is not None else info["mse"]
-                self.report({"phase": "training", "epoch": info["epoch"], "epochs": self.epochs,
-                             "batch": info["batch"], "batches": info["batches"], "loss": info["loss"],
-                             "metric": metric})
-        elif event == "epoch_end":
-            self.last = time.monotonic()
-            self.report({"phase": "training", "epoch": info["epoch"], "epochs": self.epochs,
-                         "batch": self.batches, "batches": self.batches, "metrics": info["metrics"]})
+    def on_train_begin(self, event: TrainBegin) -> None:
+        self.epochs, self.batches = event.epochs, event.batches_per_epoch
+        self.report({"phase": "training", "epoch": 0, "epochs": self.epochs, "batch": 0, "batches": self.batches})
+
+    def on_batch_end(self, event: BatchEnd) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            self.report({"phase": "training", "epoch": event.epoch, "epochs": self.epochs, "batch": event.batch,
+                         "batches": event.batches, "loss": event.loss, "metric": event.value})
+
+    def on_epoch_end(self, event: EpochEnd) -> None:
+        self.last = time.monotonic()
+        self.report({"phase": "training", "epoch": event.epoch, "epochs": self.epochs,
+                     "batch": self.batches, "batches": self.batches, "metrics": event.metrics})
 
 
 def _fault(run: RunSpec) -> None:
@@ -81,7 +81,7 @@ def train_run(
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # the Inside page's "how the gates learned"
     hist = fit(model, task, tcfg, callbacks=[ProgressReporter(send), probe], splits=splits, stop_event=stop_event)
-    status = "diverged" if hist.diverged else "stopped" if hist.stopped else "finished"
+    status = hist.status
     if status == "finished":
         send({"phase": "scoring the test split"})
         add_test_metrics(model, task, splits, hist)
@@ -96,7 +96,9 @@ def train_run(
         "final_metrics": hist.final_metrics(),
         "message": hist.message,
         "seconds": hist.seconds,
+        "tokens": hist.tokens,
         "tokens_per_s": hist.tokens_per_s,
+        "best_epoch": hist.best_epoch,
         "weights": safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}),
         "probe": safetensors_bytes(probe_saved["tensors"]) if probe_saved and probe_saved.get("tensors") else None,
         "probe_meta": (probe_saved or {}).get("meta") or {},

@@ -25,6 +25,15 @@ def task_class(name: str) -> type[Task]:
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
+def metric_of(name: str | None) -> str:
+    """The metric task ``name`` is scored by, known without loading its data ("accuracy", the default, for a
+    task this version doesn't know, e.g. a run saved by a newer one)."""
+    try:
+        return task_class(name or "").metric
+    except (ValueError, ImportError):
+        return Task.metric
+
+
 def get_task(name: str, **options: Any) -> Task:
     """A fresh task object; ``options`` are task options (e.g. ``variant="4in"`` for letters)."""
     return task_class(name)(**options)
@@ -57,6 +66,7 @@ __all__ = [
     "get_task",
     "list_tasks",
     "task_class",
+    "metric_of",
     "available",
     "Task",
     "SeqData",

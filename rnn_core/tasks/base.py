@@ -81,7 +81,6 @@ class Task:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     metric: ClassVar[str] = "accuracy"  # a key of HIGHER_IS_BETTER: "accuracy" (classify, tag) or "mse" (regress)
-    metric_description: ClassVar[str] = ""
     presets: ClassVar[dict[str, Preset]] = {}
     default_preset: ClassVar[str] = "seed"
     warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence

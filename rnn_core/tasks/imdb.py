@@ -115,7 +115,6 @@ class ImdbTask(Task):
         "source note passed the test set as validation_data, so its 'validation accuracy' is test accuracy."
     )
     metric = "accuracy"
-    metric_description = "Share of reviews whose sentiment (negative / positive) is predicted right; 0.5 is chance."
     presets = {
         "seed": Preset(
             "The source note's setting: Embedding(5000, 32) + LSTM(100), reviews cut to their last 500 words, Adam "

@@ -73,7 +73,6 @@ class LettersTask(Task):
         "there is no test split — the question is only whether a tiny network can store them."
     )
     metric = "accuracy"
-    metric_description = "Share of patterns whose next letter is predicted right (1.0 = every letter right)."
     presets = {
         "seed": Preset(
             "The notes' exact setting: SimpleRNN(3) + Dense(5), Adam lr 0.01, 100 epochs, the 4 patterns in one batch "

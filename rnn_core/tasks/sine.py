@@ -132,11 +132,8 @@ class SineTask(Task):
         "and how fast it turns."
     )
     metric = "mse"
-    metric_description = (
-        f"Mean squared error between predicted and true cosine, over the steps after the first {WARMUP}: "
-        "at the first step a model cannot tell a rising curve from a falling one (sin = 0 fits cos = +1 and −1), "
-        "nor the frequency, so those steps would measure the question, not the model."
-    )
+    # mse over the steps after the first WARMUP: at the first step no model can tell a rising curve from a
+    # falling one (sin = 0 fits cos = +1 and -1), nor the frequency; those steps would measure the question.
     warmup = WARMUP
     presets = {
         "seed": Preset(
