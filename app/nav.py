@@ -14,13 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYOUT: dict[str, list[tuple[str, str, str]]] = {
     "": [("pages/home.py", "Home", ":material/home:")],
     "Train": [("pages/train.py", "Train", ":material/model_training:")],
-    "Inside": [("pages/inside.py", "Inside", ":material/visibility:")],
+    "Inside": [
+        ("pages/inside.py", "Inside", ":material/visibility:"),
+        ("pages/dynamics.py", "Dynamics", ":material/scatter_plot:"),
+    ],
     "Playgrounds": [
         ("pages/sine_playground.py", "Sine playground", ":material/show_chart:"),
         ("pages/letters_playground.py", "Letters playground", ":material/abc:"),
         ("pages/sentiment.py", "Sentiment", ":material/reviews:"),
     ],
-    "Runs": [("pages/runs.py", "Runs", ":material/folder_open:")],
+    "Runs": [
+        ("pages/runs.py", "Runs", ":material/folder_open:"),
+        ("pages/sweeps.py", "Sweeps", ":material/grid_on:"),
+    ],
 }
 DEFAULT = "pages/home.py"  # needs no download and no trained run
 

@@ -20,11 +20,11 @@ from .inside.data import direction_views
 from .quote import quote
 
 
-def task_runs(task: str, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Usable runs of ``task`` (from ``rows`` of ``list_runs()``, read afresh when None): bundled ones first, then
-    yours newest first (damaged folders left out; ``damaged_note`` names them)."""
+def task_runs(task: str | None, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Usable runs of ``task`` (None: of every task), from ``rows`` of ``list_runs()`` (read afresh when None):
+    bundled ones first, then yours newest first (damaged folders left out; ``damaged_note`` names them)."""
     rows = list_runs() if rows is None else rows
-    runs = [r for r in rows if r.get("task") == task and r.get("status") != "damaged"]
+    runs = [r for r in rows if task in (None, r.get("task")) and r.get("status") != "damaged"]
     return sorted(runs, key=lambda r: not r["pretrained"])
 
 
@@ -83,10 +83,11 @@ def _follow(key: str, names: dict[str, str], seen: str) -> None:
     st.session_state[seen] = name
 
 
-def pick_run(task: str, key: str, empty: str):
-    """A model picker over the runs of ``task`` → the loaded run. The session's current run (trained or picked
-    on another page) is preselected when it is one of them and has changed since this picker last followed it;
-    a pick here becomes the current run. Shows ``empty`` and stops the page when there is no run."""
+def pick_run(task: str | None, key: str, empty: str):
+    """A model picker over the runs of ``task`` (None: every run, labelled with its task) → the loaded run.
+    The session's current run (trained or picked on another page) is preselected when it is one of them and has
+    changed since this picker last followed it; a pick here becomes the current run. Shows ``empty`` and stops the
+    page when there is no run; damaged runs are named with their reason under the picker."""
     rows = list_runs()
     runs = task_runs(task, rows)
     damaged_note(rows, task)
@@ -94,7 +95,7 @@ def pick_run(task: str, key: str, empty: str):
         st.info(empty, icon=":material/model_training:")
         st.stop()
     names = {r["path"]: r["name"] for r in runs}
-    labels = {r["path"]: run_label(r) for r in runs}
+    labels = {r["path"]: (f"{r.get('task')} · " if task is None else "") + run_label(r) for r in runs}
     cur, seen = session.current_run(), f"{key}_followed"
     current = next((p for p, n in names.items() if n == cur), None)
     if st.session_state.get(key) not in names:

@@ -19,6 +19,8 @@ CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Insi
 RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh
 PENDING_DELETE = "pending_delete"  # str: the run whose deletion waits for confirmation
 RUNS_MESSAGE = "runs_message"  # (kind, text): outcome of the last rename or delete, shown once
+CURRENT_SWEEP = "current_sweep"  # str: id of the background sweep the Sweeps page shows
+SWEEP_SHOWN = "sweep_shown"  # str: path of the sweep folder whose results the Sweeps page shows
 WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
 
 
@@ -41,3 +43,7 @@ def current_run() -> str | None:
 
 def set_current_run(name: str | None) -> None:
     st.session_state[CURRENT_RUN] = name
+DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
+DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
+DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
+DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import CELLS, OPTIMIZERS, ModelConfig, TrainConfig
-
-RAY_ENV = "UNROLLED_RAY_ADDRESS"  # a Ray cluster's address: sweeps then run there by default
+from .sweep.backend import RAY_ADDRESS_ENV as RAY_ENV
 
 
 class CliError(Exception):

@@ -10,10 +10,10 @@ from .aggregate import grid_keys, metric_columns, results_frame, summarize, summ
 from .backend import Backend, Message, make_backend
 from .run import SweepEvent, iter_sweep, run_sweep
 from .spec import RunSpec, SweepSpec, parse_grid, parse_seeds
-from .store import SweepFolder, is_sweep, load_sweep
+from .store import SweepFolder, is_sweep, list_sweeps, load_sweep
 
 __all__ = [
     "SweepSpec", "RunSpec", "parse_grid", "parse_seeds", "SweepEvent", "iter_sweep", "run_sweep",
-    "SweepFolder", "load_sweep", "is_sweep", "results_frame", "summary_frame", "summarize", "grid_keys",
+    "SweepFolder", "load_sweep", "is_sweep", "list_sweeps", "results_frame", "summary_frame", "summarize", "grid_keys",
     "metric_columns", "Backend", "Message", "make_backend",
 ]

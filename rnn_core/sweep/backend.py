@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from .spec import RunSpec
 
 Kind = Literal["started", "progress", "done", "failed"]
+RAY_ADDRESS_ENV = "UNROLLED_RAY_ADDRESS"  # a Ray cluster's address: sweeps run there by default when it is set
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .backend import Message, error_text
+from .backend import RAY_ADDRESS_ENV, Message, error_text
 from .spec import RunSpec
 
-ENV_ADDRESS = "UNROLLED_RAY_ADDRESS"
 PACKAGE = Path(__file__).resolve().parents[1]  # rnn_core, shipped to the workers as a py_module
 
 
@@ -39,7 +38,7 @@ def connect(address: str | None = None, **init_kwargs: Any) -> Any:
         raise ValueError("the ray backend needs Ray: pip install -r requirements-test.txt "
                          "(or the 'ray' version your cluster runs)") from None
     if not ray.is_initialized():
-        address = address or os.environ.get(ENV_ADDRESS) or None
+        address = address or os.environ.get(RAY_ADDRESS_ENV) or None
         # rnn_core travels with the job, so workers need only the third-party packages installed.
         runtime_env = {"py_modules": [str(PACKAGE)], "excludes": ["__pycache__"]}
         init_kwargs = {"include_dashboard": False, "log_to_driver": False, **init_kwargs}

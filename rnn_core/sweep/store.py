@@ -142,3 +142,12 @@ def load_sweep(path: str | Path) -> SweepFolder:
             rec.update(state="cancelled", message=rec.get("message") or f"never finished (the sweep was {state})")
     return SweepFolder(path=path, spec=data["spec"], runs=runs, state=state,
                        created=str(data.get("created", "")))
+
+
+def list_sweeps(root: str | Path | None = None) -> list[Path]:
+    """Sweep folders in ``root`` (default the runs dir), newest first."""
+    base = runs_dir() if root is None else Path(root).expanduser().resolve()
+    if not base.is_dir():
+        return []
+    found = [d for d in base.iterdir() if d.is_dir() and not d.name.startswith(".") and is_sweep(d)]
+    return sorted(found, key=lambda d: (d / SWEEP_FILE).stat().st_mtime, reverse=True)
