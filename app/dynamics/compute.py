@@ -122,7 +122,7 @@ def pick_run(key: str) -> tuple[Any, str, str]:
 
 def word_id(run: Any, word: str) -> int:
     """The token id of ``word`` in an IMDB run's vocabulary; ValueError when it has none of its own."""
-    from rnn_core.text import OOV
+    from rnn_core.data.text import OOV
 
     vocab = run.task.vocab_obj()
     words = run.task.tokenizer(word)

@@ -21,8 +21,8 @@ def example_inputs(task: Task, n: int = 500, data_dir: str | None = None, seed: 
 
 
 def _imdb_test(task: Task, n: int, data_dir: str | None, seed: int) -> SeqData:
-    from ..aclimdb import load_corpus
     from ..data import cache_dir
+    from ..data.aclimdb import load_corpus
     from ..tasks.imdb import IMDB_FILE, balanced_sample, build_split
 
     source = IMDB_FILE.ensure(data_dir, download_ok=False)

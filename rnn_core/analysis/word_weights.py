@@ -25,10 +25,10 @@ def word_weights(num_words: int, data_dir: str | os.PathLike | None = None) -> n
     single words and only the ``num_words`` the RNN can tell apart, so each word has exactly one weight to compare
     with the network's; term frequency is sublinear as in the baseline.
     """
-    from ..aclimdb import cache_key, load_corpus
     from ..data import cache_dir
+    from ..data.aclimdb import cache_key, load_corpus
+    from ..data.text import Tokenizer
     from ..tasks.imdb import IMDB_FILE
-    from ..text import Tokenizer
 
     source = IMDB_FILE.ensure(data_dir, download_ok=False)
     key = {"format": FORMAT, "data": cache_key(source, Tokenizer()), "num_words": num_words, "C": C,
@@ -52,8 +52,8 @@ def _fit(train, num_words: int) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
+    from ..data.text import INDEX_FROM
     from ..tasks.imdb import word_ids
-    from ..text import INDEX_FROM
 
     ids = word_ids(train.ranks, num_words, int(train.ranks.max(initial=0)))  # [tokens]
     rows = np.repeat(np.arange(len(train)), np.diff(train.offsets))  # [tokens]
