@@ -22,6 +22,7 @@ LAYOUT: dict[str, list[tuple[str, str, str]]] = {
         ("pages/sine_playground.py", "Sine playground", ":material/show_chart:"),
         ("pages/letters_playground.py", "Letters playground", ":material/abc:"),
         ("pages/sentiment.py", "Sentiment", ":material/reviews:"),
+        ("pages/tagging.py", "Tagging", ":material/label:"),
     ],
     "Runs": [
         ("pages/runs.py", "Runs", ":material/folder_open:"),

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnn_core.predict import prefix_logits
+from rnn_core.predict import trace as replay_input
 from rnn_core.runs import list_runs, load_run
 
 from . import session
@@ -144,9 +144,6 @@ def trace(model, x: torch.Tensor, layer: int = -1) -> Trace:
     """Replay ``x`` [1, seq, features] step by step through ``model`` and keep one layer's activations."""
     cfg = model.cfg
     layer = layer % cfg.num_layers
-    _, cache = model.run_with_cache(x)
-    logits = cache["hook_logits"][0]  # [seq, outputs]
-    if cfg.bidirectional and cfg.head == "last":
-        logits = prefix_logits(model, x)  # [seq, classes]: the backward half must not see past step t
-    dirs = ("fwd", "bwd") if cfg.bidirectional else ("fwd",)
-    return Trace(cfg.cell, direction_views(cache, layer, dirs, cfg.cell), logits.numpy().astype(np.float64), layer)
+    logits, cache = replay_input(model, x)  # [seq, outputs] by rnn_core's prefix rule, and every activation
+    views = direction_views(cache, layer, model.directions(), cfg.cell)
+    return Trace(cfg.cell, views, logits.numpy().astype(np.float64), layer)

@@ -8,6 +8,7 @@ from app.inside import examples
 from app.inside.data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
 from app.playgrounds.sentiment import INSIDE_INPUT
+from rnn_core.hooks import DIRECTIONS, directions
 from rnn_core.probe import probe_epochs
 from rnn_core.runs import list_runs
 
@@ -75,10 +76,10 @@ except ValueError as e:
     st.stop()
 
 # -------------------------------------------------------------------------------------------- view
-dirs_all = ("fwd", "bwd") if m.bidirectional else ("fwd",)
+dirs_all = directions(m.bidirectional)
 cols = st.columns([1, 1.3, 2.6, 1.4, 1])
 layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key=f"inside.layer.{name}")
-dir_modes = {"both, side by side": dirs_all, "forward": ("fwd",), "backward": ("bwd",)}
+dir_modes = {"both, side by side": dirs_all, "forward": DIRECTIONS[:1], "backward": DIRECTIONS[1:]}
 dir_choice = cols[1].selectbox("Direction", list(dir_modes), key="inside.dir", disabled=not m.bidirectional)
 dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
 qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",

@@ -4,7 +4,8 @@ Plain PyTorch: nothing here imports streamlit or plotly.
 """
 
 from .config import ModelConfig, TrainConfig
-from .model import HookPoint, RecurrentModel, build_model
+from .hooks import HookPoint
+from .model import RecurrentModel, build_model
 from .predict import predict
 from .runs import load_run, save_run
 from .tasks import get_task, list_tasks

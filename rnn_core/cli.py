@@ -193,6 +193,7 @@ def cmd_train(args) -> Any:
         f"data: {len(splits.train)} train, {len(splits.val)} val"
         f"{f', {len(splits.test)} test' if splits.test is not None else ''} ({time.perf_counter() - start:.1f}s)"
     )
+    mcfg = task.fit_to_data(mcfg)
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
     keep = checkpoint_for(task, tcfg, probe, root=root, name=name, preset=preset)  # saved at every epoch's end

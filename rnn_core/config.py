@@ -65,6 +65,14 @@ class ModelConfig:
     head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
     init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
     padding_idx: int = 0  # token id used for padding (token tasks)
+    # Word tagger (pos): with char_vocab_size > 0 each input step is a word, read twice: its id through an
+    # embedding (vocab_size x embed_dim) and its characters through a character-level recurrent network of the
+    # same cell and directions, whose final states join the word vector before the word-level network.
+    char_vocab_size: int = 0  # > 0: build the char + word tagger (rnn_core/tagger.py); characters known to it
+    char_embed_dim: int = 16  # character embedding width
+    char_hidden: int = 32  # units per direction of the character-level network
+    word_dropout: float = 0.0  # training only: share of known words replaced by the unknown-word id, so the
+    # model learns to tag from characters and context alone — what it must do for words it never saw
 
     @property
     def num_directions(self) -> int:
@@ -73,6 +81,11 @@ class ModelConfig:
     @property
     def token_input(self) -> bool:
         return self.vocab_size > 0
+
+    @property
+    def tagger(self) -> bool:
+        """A char + word tagger (``char_vocab_size > 0``) rather than a single RecurrentModel."""
+        return self.char_vocab_size > 0
 
     def validate(self) -> "ModelConfig":
         """Raise ValueError with a message a person can act on; return self when fine. Every size is bounded
@@ -94,7 +107,14 @@ class ModelConfig:
             raise ValueError(f"bidirectional must be true or false, not {self.bidirectional!r}")
         if self.token_input and not self.padding_idx < self.vocab_size:
             raise ValueError("padding_idx must be a token id inside the vocabulary")
-        for name in ("dropout", "input_dropout"):
+        for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
+            _whole(name, getattr(self, name), 0, MAX_VOCAB)
+        if self.tagger:
+            if not self.token_input or self.head != "every":
+                raise ValueError("a char + word tagger needs word ids (vocab_size > 0) and head 'every'")
+            if not 1 <= self.char_embed_dim <= MAX_WIDTH or not 1 <= self.char_hidden <= MAX_WIDTH:
+                raise ValueError(f"char_embed_dim and char_hidden must be from 1 to {MAX_WIDTH}")
+        for name in ("dropout", "input_dropout", "word_dropout"):
             _number(name, getattr(self, name), 0.0, 1.0, hi_open=True)
         return self
 

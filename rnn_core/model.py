@@ -1,6 +1,6 @@
-"""RecurrentModel: embedding or feature input → torch's fused nn.RNN / nn.LSTM / nn.GRU → linear head,
-plus a step-by-step replay of the same parameters (``run_with_cache`` / ``run_with_hooks``) that exposes
-every gate through named hook points.
+"""RecurrentModel: embedding or feature input → torch's fused nn.RNN / nn.LSTM / nn.GRU → linear head, and its
+public API: the fused ``forward``, the hook points and their names, and ``run_with_cache`` / ``run_with_hooks``,
+which hand over to the read-only fast path (``fast_cache.py``) or the step replay (``replay.py``).
 
 Padding convention: sequences are right-padded; ``lengths`` (or, for token input, the count of
 non-padding ids) says where each one ends, and nothing past that end changes any result.
@@ -10,51 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .cells import CELL_ACTIVATIONS, gru_step, lstm_step, rnn_step
+from . import fast_cache, replay
+from .cells import CELL_ACTIVATIONS
 from .config import ModelConfig
-
-HookFn = Callable[[Tensor, "HookPoint"], "Tensor | None"]
+from .hooks import (
+    LOGITS,
+    HookFn,
+    HookPoint,
+    NamePredicate,
+    NamesFilter,
+    any_attached,
+    attached,
+    directions,
+    input_name,
+    make_filter,
+    recurrent_names,
+)
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass
-class HookPoint:
-    """A named place in the replay. ``step`` is the time index while a per-step hook runs
-    (None for whole-sequence points: hook_embed / hook_input / hook_logits)."""
-
-    name: str
-    hooks: list[HookFn] = field(default_factory=list)
-    step: int | None = None
-
-    def __call__(self, t: Tensor, step: int | None = None) -> Tensor:
-        self.step = step
-        for fn in self.hooks:
-            out = fn(t, self)
-            if out is not None:
-                if out.shape != t.shape:
-                    raise ValueError(
-                        f"hook on {self.name} returned shape {tuple(out.shape)}, expected {tuple(t.shape)}"
-                    )
-                t = out
-        return t
-
-
-def _make_filter(names_filter) -> Callable[[str], bool]:
-    if names_filter is None:
-        return lambda _n: True
-    if callable(names_filter):
-        return names_filter
-    if isinstance(names_filter, str):
-        return lambda n: n == names_filter
-    wanted = set(names_filter)
-    return lambda n: n in wanted
 
 
 class RecurrentModel(nn.Module):
@@ -82,15 +60,14 @@ class RecurrentModel(nn.Module):
 
     # ----------------------------------------------------------------------------------------- names
     def directions(self) -> tuple[str, ...]:
-        return ("fwd", "bwd") if self.cfg.bidirectional else ("fwd",)
+        """``("fwd",)`` or, bidirectional, ``("fwd", "bwd")``."""
+        return directions(self.cfg.bidirectional)
 
     def activation_names(self) -> list[str]:
         """Every hook point name, in the order DESIGN.md lists them."""
-        names = ["hook_embed" if self.cfg.token_input else "hook_input"]
-        for layer in range(self.cfg.num_layers):
-            for d in self.directions():
-                names += [f"layers.{layer}.{d}.hook_{a}" for a in CELL_ACTIVATIONS[self.cfg.cell]]
-        return names + ["hook_logits"]
+        cfg = self.cfg
+        per_step = recurrent_names(CELL_ACTIVATIONS[cfg.cell], cfg.num_layers, cfg.bidirectional)
+        return [input_name(cfg.token_input), *per_step, LOGITS]
 
     # ----------------------------------------------------------------------------------- fused path
     def lengths_of(self, x: Tensor, lengths: Tensor | Sequence[int] | None) -> Tensor | None:
@@ -122,7 +99,7 @@ class RecurrentModel(nn.Module):
             # without packing; torch's packed kernels are ~10x slower on CPU. Padded steps are zeroed
             # to match what packing returns.
             out, _ = self.rnn(inp)
-            out = out * _step_mask(lengths, inp.shape[1], out.device)[..., None]
+            out = out * replay.step_mask(lengths, inp.shape[1], out.device)[..., None]
         else:
             # The backward direction must start at each sequence's own end: packing does that.
             packed = pack_padded_sequence(inp, lengths, batch_first=True, enforce_sorted=False)
@@ -151,195 +128,57 @@ class RecurrentModel(nn.Module):
         self,
         x: Tensor,
         lengths: Tensor | Sequence[int] | None = None,
-        names_filter=None,
+        names_filter: NamesFilter = None,
         incl_grad: bool = False,
         grad_target: Callable[[Tensor], Tensor] | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Replay the network step by step through ``cells.py`` and record activations.
+        """Run the network and record its activations (in eval mode: dropout off).
 
-        Returns ``(logits, cache)``: logits as ``forward`` gives them (computed by the replay, in eval
-        mode: dropout off), and ``cache[name]`` a detached CPU tensor ``[batch, seq, units]`` for every
-        name in ``activation_names()`` that passes ``names_filter`` (None = all; a name; a list; or a
-        predicate). Steps past a sequence's length are zero. With ``incl_grad=True`` the cache also
-        holds ``<name>_grad``: d target / d activation, where target is ``grad_target(logits)``
-        (default: the sum over the batch of each output's largest logit — the predicted class's score,
-        or the regression value itself).
+        Returns ``(logits, cache)``: logits as ``forward`` gives them, and ``cache[name]`` a detached CPU tensor
+        ``[batch, seq, units]`` for every name in ``activation_names()`` that passes ``names_filter`` (None = all;
+        a name; a list; or a predicate). Steps past a sequence's length are zero. With ``incl_grad=True`` the
+        cache also holds ``<name>_grad``: d target / d activation, where target is ``grad_target(logits)``
+        (default: the sum over the batch of each output's largest logit — the predicted class's score, or the
+        regression value itself).
+
+        Two paths give the same numbers (a parity test holds them within 1e-5): with hooks attached (``hooks()``)
+        or ``incl_grad``, the step-by-step replay (``replay.py``), where hooks fire and gradients flow through
+        every step; otherwise the read-only fast path (``fast_cache.py``): h from the fused kernels, every gate
+        in a few batched operations.
         """
-        keep = _make_filter(names_filter)
-        store: dict[str, list[Tensor] | Tensor] = {}
-        logits = self._replay(x, lengths, store, keep, track_grad=incl_grad, inference=not incl_grad)
-        grads: dict[str, Tensor] = {}
-        if incl_grad:
-            target = grad_target(logits) if grad_target else logits.max(dim=-1).values.sum()
-            parts = {n: (v if isinstance(v, list) else [v]) for n, v in store.items()}
-            # A hook may have replaced an activation by a constant: it has no gradient (zero), and
-            # autograd refuses to differentiate with respect to it.
-            wanted = [t for ts in parts.values() for t in ts if t.requires_grad]
-            found = iter(torch.autograd.grad(target, wanted, allow_unused=True) if wanted else ())
-            for n, ts in parts.items():
-                gs = [next(found) if t.requires_grad else None for t in ts]
-                gs = [torch.zeros_like(t) if g is None else g for g, t in zip(gs, ts)]
-                grads[n] = torch.stack(gs, dim=1) if isinstance(store[n], list) else gs[0]
-        # The store holds the very tensors the computation used (so gradients reach them); steps past
-        # each sequence's end are zeroed only now, for values and gradients alike.
-        lens = self.lengths_of(x, lengths)
-        mask = None if lens is None else _step_mask(lens, x.shape[1], logits.device)[..., None]  # [batch, seq, 1]
-        cache: dict[str, Tensor] = {}
-        for n, v in store.items():  # DESIGN.md's order: each value, then its grad
-            cache[n] = _masked(torch.stack(v, dim=1) if isinstance(v, list) else v, mask)
-            if n in grads:
-                cache[f"{n}_grad"] = _masked(grads[n], mask)
-        if not incl_grad:  # inference tensors refuse in-place edits and autograd: hand out ordinary ones
-            cache = {n: v.clone() if v.is_inference() else v for n, v in cache.items()}
-            logits = logits.clone()
-        return logits.detach(), cache
+        keep = make_filter(names_filter)
+        if incl_grad or any_attached(self.hook_points):
+            return replay.cache_by_steps(self, x, lengths, keep=keep, incl_grad=incl_grad, grad_target=grad_target)
+        return fast_cache.cache_fast(self, x, lengths, keep=keep)
 
     def run_with_hooks(
         self,
         x: Tensor,
         lengths: Tensor | Sequence[int] | None = None,
-        fwd_hooks: Iterable[tuple[str, HookFn]] = (),
+        fwd_hooks: Iterable[tuple[str | NamePredicate, HookFn]] = (),
     ) -> Tensor:
-        """Replay with interventions: each ``fn(activation, hook)`` may return a replacement, which then
-        flows through the rest of the recurrence. Per-step points get ``[batch, units]`` with
-        ``hook.step`` set; hook_embed / hook_input / hook_logits get the whole ``[batch, seq, units]``.
-        Hooks are removed when the call ends, also when it raises."""
+        """Replay step by step with interventions: each ``fn(activation, hook)`` may return a replacement, which
+        then flows through the rest of the recurrence. Per-step points get ``[batch, units]`` with ``hook.step``
+        set; hook_embed / hook_input / hook_logits get the whole ``[batch, seq, units]``. Each pair names a hook
+        point or gives a predicate over names (like ``names_filter``), which attaches ``fn`` to every matching
+        point. The hooks are removed when the call ends, also when it raises; hooks of an enclosing ``hooks()``
+        block stay attached and fire too."""
         with self.hooks(fwd_hooks):
-            with torch.no_grad():
-                return self._replay(x, lengths, None, lambda _n: False, track_grad=False)
+            return replay.run_hooked(self, x, lengths)
 
     @contextmanager
-    def hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]) -> Iterator["RecurrentModel"]:
-        """Attach hooks for the duration of a ``with`` block; always detached afterwards."""
-        try:
-            for name, fn in fwd_hooks:
-                if name not in self.hook_points:
-                    raise KeyError(f"no hook point named {name!r}; see model.activation_names()")
-                self.hook_points[name].hooks.append(fn)
+    def hooks(self, fwd_hooks: Iterable[tuple[str | NamePredicate, HookFn]]) -> Iterator["RecurrentModel"]:
+        """Attach hooks (pairs of a name or predicate and ``fn``) for the duration of a ``with`` block.
+
+        Blocks nest: leaving one detaches exactly the hooks it attached, so an enclosing block's stay.
+        """
+        with attached(self.hook_points, fwd_hooks):
             yield self
-        finally:
-            self.reset_hooks()
 
     def reset_hooks(self) -> None:
+        """Detach every hook (also those of enclosing ``hooks()`` blocks)."""
         for hp in self.hook_points.values():
             hp.hooks.clear()
-
-    def _replay(
-        self,
-        x: Tensor,
-        lengths,
-        store: dict | None,
-        keep: Callable[[str], bool],
-        track_grad: bool,
-        inference: bool = False,
-    ) -> Tensor:
-        """``inference``: run under torch.inference_mode — ~15 % less per-op overhead, which dominates a step of
-        a small batch; what it produces is cloned into ordinary tensors before it leaves ``run_with_cache``."""
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.inference_mode() if inference else torch.set_grad_enabled(track_grad):
-                return self._replay_inner(x, lengths, store, keep)
-        finally:
-            self.train(was_training)
-
-    def _replay_inner(self, x: Tensor, lengths, store: dict | None, keep: Callable[[str], bool]) -> Tensor:
-        cfg = self.cfg
-        device = self.head.weight.device
-        x = x.to(device)
-        lengths = self.lengths_of(x, lengths)
-        bsz, seq = x.shape[0], x.shape[1]
-        mask = None if lengths is None else _step_mask(lengths, seq, device)  # [batch, seq]
-
-        in_name = "hook_embed" if cfg.token_input else "hook_input"
-        inp = self._inputs(x)  # [batch, seq, in]
-        if torch.is_grad_enabled() and not inp.requires_grad:
-            inp = inp.detach().requires_grad_()  # feature input: incl_grad needs d target / d input
-        layer_in = self.hook_points[in_name](inp)  # [batch, seq, in]
-        if store is not None and keep(in_name):
-            store[in_name] = layer_in
-
-        for layer in range(cfg.num_layers):
-            outs = []
-            for d, direction in enumerate(self.directions()):
-                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                w_ih = getattr(self.rnn, f"weight_ih{sfx}")
-                w_hh = getattr(self.rnn, f"weight_hh{sfx}")
-                b_ih = getattr(self.rnn, f"bias_ih{sfx}")
-                b_hh = getattr(self.rnn, f"bias_hh{sfx}")
-                xi_all = torch.nn.functional.linear(layer_in, w_ih, b_ih)  # [batch, seq, gates*hidden]
-                outs.append(self._run_direction(layer, direction, xi_all, w_hh, b_hh, mask, store, keep, bsz, seq))
-            layer_in = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]  # [batch, seq, dirs*hidden]
-            # Inter-layer dropout is off in eval mode, as in the fused path.
-
-        per_step = self.hook_points["hook_logits"](self.head(layer_in))  # [batch, seq, output]
-        if store is not None and keep("hook_logits"):
-            store["hook_logits"] = per_step
-        if cfg.head == "every":
-            return per_step  # padded steps hold head(0), as in the fused path
-        return self.head(self._last(layer_in, lengths))  # [batch, output]
-
-    def _run_direction(self, layer, direction, xi_all, w_hh, b_hh, mask, store, keep, bsz, seq) -> Tensor:
-        """Loop one direction of one layer over time; returns its h sequence [batch, seq, hidden]."""
-        cfg = self.cfg
-        prefix = f"layers.{layer}.{direction}."
-        points = {a: self.hook_points[prefix + "hook_" + a] for a in CELL_ACTIVATIONS[cfg.cell]}
-        kept = {a: [] for a in points if store is not None and keep(prefix + "hook_" + a)}
-        active = {a for a, hp in points.items() if hp.hooks} | set(kept)
-        zero = xi_all.new_zeros(bsz, cfg.hidden_size)  # [batch, hidden]
-        h = zero
-        c = zero if cfg.cell == "lstm" else None
-        hs: list[Tensor | None] = [None] * seq
-        order = range(seq - 1, -1, -1) if direction == "bwd" else range(seq)
-        step_vals: dict[str, Tensor] = {}
-
-        for t in order:
-            m = None if mask is None else mask[:, t : t + 1]  # [batch, 1]
-
-            def hook(name: str, value: Tensor, _t=t) -> Tensor:
-                if name not in active:
-                    return value
-                value = points[name](value, _t)
-                if name in kept:
-                    step_vals[name] = value
-                return value
-
-            xi = xi_all[:, t]  # [batch, gates*hidden]
-            if cfg.cell == "lstm":
-                h_new, c_new = lstm_step(xi, h, c, w_hh, b_hh, hook)
-            elif cfg.cell == "gru":
-                h_new, c_new = gru_step(xi, h, w_hh, b_hh, hook), None
-            else:
-                h_new, c_new = rnn_step(xi, h, w_hh, b_hh, hook), None
-            if m is None:
-                h, c = h_new, c_new
-                hs[t] = h
-            else:
-                # Outside a sequence the state stays as it was: for the backward direction that keeps the
-                # zero initial state until the sequence's last real step, as packed sequences do.
-                h = torch.where(m.bool(), h_new, h)
-                if c is not None:
-                    c = torch.where(m.bool(), c_new, c)
-                hs[t] = h_new * m
-            for a in kept:
-                v = step_vals.get(a)
-                kept[a].append(v)  # unmasked: run_with_cache zeroes padded steps after taking gradients
-            step_vals.clear()
-
-        if store is not None:
-            for a, vals in kept.items():
-                store[prefix + "hook_" + a] = vals if direction == "fwd" else vals[::-1]
-        return torch.stack(hs, dim=1)  # [batch, seq, hidden]
-
-
-def _masked(v: Tensor, mask: Tensor | None) -> Tensor:
-    """A detached CPU copy of ``v`` [batch, seq, units] with steps outside each sequence zeroed."""
-    return (v if mask is None else v * mask).detach().cpu()
-
-
-def _step_mask(lengths: Tensor, seq: int, device: torch.device) -> Tensor:
-    """[batch, seq] float: 1 at steps inside each sequence."""
-    return (torch.arange(seq)[None, :] < lengths[:, None]).to(device).float()
 
 
 def reset_parameters(model: RecurrentModel, init: str) -> None:
@@ -371,12 +210,16 @@ def reset_parameters(model: RecurrentModel, init: str) -> None:
 
 
 def build_model(cfg: ModelConfig, seed: int | None = None) -> RecurrentModel:
-    """Build a RecurrentModel from a config; ``seed`` makes the initial weights reproducible."""
+    """Build the network of a config — a RecurrentModel, or for ``char_vocab_size > 0`` the char + word
+    TaggerModel (same public API); ``seed`` makes the initial weights reproducible."""
+    from .tagger import TaggerModel  # the tagger is built from RecurrentModels: import it lazily
+
+    cls = TaggerModel if cfg.tagger else RecurrentModel
     if seed is None:
-        return RecurrentModel(cfg)
+        return cls(cfg)  # type: ignore[return-value]
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        return RecurrentModel(cfg)
+        return cls(cfg)  # type: ignore[return-value]
     finally:
         torch.random.set_rng_state(state)

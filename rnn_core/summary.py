@@ -41,10 +41,14 @@ def recurrent_layer_params(cfg: ModelConfig, layer: int) -> tuple[int, int]:
 
 
 def param_count(cfg: ModelConfig) -> int:
-    """Parameters a RecurrentModel of ``cfg`` holds, computed without building it.
+    """Parameters the model of ``cfg`` holds (RecurrentModel or char + word tagger), computed without building it.
 
     Lets a loader refuse an absurd config (say a vocabulary of 10**9) before allocating anything.
     """
+    if cfg.tagger:
+        from .tagger import char_config, word_config
+
+        return cfg.vocab_size * cfg.embed_dim + param_count(char_config(cfg)) + param_count(word_config(cfg))
     embed = cfg.vocab_size * cfg.embed_dim if cfg.token_input else 0
     rec = sum(recurrent_layer_params(cfg, layer)[0] for layer in range(cfg.num_layers))
     head = (cfg.hidden_size * cfg.num_directions + 1) * cfg.output_size
@@ -61,13 +65,16 @@ def check_params(cfg: ModelConfig) -> int:
     return n
 
 
-def summary(model: RecurrentModel, seq_len: int | None = None) -> list[dict[str, Any]]:
+def summary(model: Any, seq_len: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{"layer", "type", "output_shape", "params", "keras_params"}``, input side first.
 
     ``seq_len`` fills the time axis of the shapes (``None`` prints as Keras's ``None``: any length).
     Counts are read from the model's own parameters, so the rows always add up to
-    ``sum(p.numel() for p in model.parameters())``.
+    ``sum(p.numel() for p in model.parameters())``. A char + word tagger lists its character network
+    (rows named ``chars/...``, run once per word), then the word embedding, then the word network.
     """
+    if getattr(model.cfg, "tagger", False):
+        return _tagger_summary(model, seq_len)
     cfg = model.cfg
     rows: list[dict[str, Any]] = []
     if model.embed is not None:
@@ -126,6 +133,19 @@ def summary(model: RecurrentModel, seq_len: int | None = None) -> list[dict[str,
     out_shape = _shape(None, seq_len, cfg.output_size) if cfg.head == "every" else _shape(None, cfg.output_size)
     rows.append(dict(layer="dense", type="Dense", output_shape=out_shape, params=n, keras_params=n))
     return rows
+
+
+def _tagger_summary(model: Any, seq_len: int | None) -> list[dict[str, Any]]:
+    cfg = model.cfg
+    rows = [dict(r, layer="chars/" + r["layer"], output_shape=r["output_shape"].replace("(None", "(words", 1))
+            for r in summary(model.chars)]  # one character sequence per word
+    n = model.embed.weight.numel()
+    rows.append(dict(layer="embedding", type="Embedding", output_shape=_shape(None, seq_len, cfg.embed_dim),
+                     params=n, keras_params=n))
+    width = model.words.cfg.input_size
+    rows.append(dict(layer="concatenate", type="Concatenate", output_shape=_shape(None, seq_len, width),
+                     params=0, keras_params=0))
+    return rows + summary(model.words, seq_len)[1:]  # the word network's own InputLayer row is the concatenation
 
 
 def summary_text(model: RecurrentModel, seq_len: int | None = None, title: str = "sequential") -> str:

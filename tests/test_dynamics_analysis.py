@@ -124,6 +124,19 @@ def test_cell_map_reproduces_the_replay(cell, layers, bidirectional):
         np.testing.assert_allclose(states.trajectory(0)[t], s[0].detach().numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_fused_state_collection_equals_the_replay(cell):
+    """Unidirectional RNN / GRU states come from the fused kernel: they must be the replay's, padding excluded."""
+    model = make_model(cell, token=True, seed=7)
+    x, _ = make_batch(token=True)
+    states = collect_states(model, x)
+    _, cache = model.run_with_cache(x, names_filter="layers.0.fwd.hook_h")
+    lengths = (x != 0).sum(1)
+    want = np.concatenate([cache["layers.0.fwd.hook_h"][i, : int(n)].numpy() for i, n in enumerate(lengths)])
+    np.testing.assert_allclose(states.states, want, atol=1e-5)
+    assert states.step.tolist() == [t for n in lengths.tolist() for t in range(n)]
+
+
 def test_constant_input_and_layer_errors_are_clear():
     model = make_model("gru", token=True)
     assert torch.equal(constant_input(model, "pad"), model.embed.weight[0].detach())
@@ -160,3 +173,22 @@ def test_readout_direction_and_kicks_on_a_token_model():
     kicks = word_kicks(model, dyn)  # [vocab]
     assert kicks.shape == (model.cfg.vocab_size,) and np.isfinite(kicks).all()
     assert kick_agreement(kicks, kicks * 2 + 1)["spearman"] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_bundled_imdb_model_integrates_along_a_line_of_slow_points():
+    """The paper's findings, on our bundled model (a lighter run than the bench: 200 reviews, 300 starts)."""
+    from rnn_core.analysis.inputs import example_inputs
+    from rnn_core.analysis.word_weights import word_weights
+    from rnn_core.runs import load_run
+
+    run = load_run("imdb-gru")
+    data = example_inputs(run.task, 200)
+    assert sorted(set(data.y.tolist())) == [0, 1] and len(data) == 200
+    dyn = analyse(run.model, data.x, data.lengths, data.y, Options(n_starts=300), init_seed=run.train_cfg.seed)
+    s = dyn.summary()
+    assert s["pcs_90_trained"] <= 3 < s["pcs_90_untrained"]  # low-dimensional after training, not before
+    assert s["slow_points"] > 50 and s["line_share"] > 0.9  # slow points along a line
+    assert s["leading_distance_from_1_median"] < 0.02  # an integrating mode
+    agree = kick_agreement(word_kicks(run.model, dyn), word_weights(run.model.cfg.vocab_size))
+    assert agree["words"] > 9000 and agree["spearman"] > 0.5  # words push as the bag-of-words model weighs them

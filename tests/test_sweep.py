@@ -189,3 +189,43 @@ def test_ray_is_optional_for_the_app_and_pinned_for_the_tests():
     top_level = [p.name for p in (root / "rnn_core").rglob("*.py")
                  if any(line.startswith(("import ray", "from ray")) for line in p.read_text().splitlines())]
     assert top_level == []
+
+
+@pytest.mark.slow
+def test_one_worker_with_every_core_runs_each_run_after_the_parent_used_threads(tmp_path):
+    # A forked child that starts an OpenMP team after its parent had one hangs (libgomp is not fork-safe):
+    # a worker with more than one torch thread must come from a forkserver, and run after run must go on.
+    import torch
+
+    torch.set_num_threads(2)
+    torch.randn(512, 512) @ torch.randn(512, 512)  # the parent has used a thread team now
+    engine = LocalBackend(workers=1)
+    assert engine.threads == cpu_count_for_test() and engine.start_method == (
+        "forkserver" if engine.threads > 1 else "fork")
+    spec = SweepSpec("letters", "seed", QUICK, seeds=(0, 1, 2))
+    folder = run_sweep(spec, backend=engine, root=tmp_path)
+    assert [r["state"] for r in folder.runs] == ["finished"] * 3
+
+
+def cpu_count_for_test() -> int:
+    from rnn_core.sweep.backend import cpu_count
+
+    return cpu_count()
+
+
+def test_the_runs_list_shows_a_sweeps_runs_as_sweep_slash_run(tmp_path):
+    from rnn_core import build_model, get_task, save_run
+    from rnn_core.runs import list_runs
+    from rnn_core.sweep import SweepFolder
+
+    spec = SweepSpec("letters", "seed", {"cell": ["rnn", "gru"]})
+    runs = spec.runs()
+    folder = SweepFolder.create(spec, runs, name="grid", root=tmp_path)
+    task = get_task("letters")
+    mcfg, tcfg = task.configs("seed")
+    save_run(build_model(mcfg), task, tcfg, name=runs[0].name, root=folder.path)
+    save_run(build_model(mcfg), task, tcfg, name="plain", root=tmp_path)
+    rows = {r["name"]: r for r in list_runs(tmp_path, include_pretrained=False)}
+    assert set(rows) == {f"grid/{runs[0].name}", "plain"}  # the sweep folder itself is no (damaged) run
+    assert rows[f"grid/{runs[0].name}"]["sweep"] == "grid" and rows["plain"]["sweep"] is None
+    assert load_run(rows[f"grid/{runs[0].name}"]["path"]).status == "finished"

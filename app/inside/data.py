@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core.hooks import hook_name
+
 # What each cell exposes, in the order the unrolled view stacks them (state first, then gates).
 QUANTITIES = {"lstm": ("h", "c", "i", "f", "g", "o"), "gru": ("h", "r", "z", "n"), "rnn": ("h", "pre")}
 GATES = frozenset({"i", "f", "o", "r", "z"})  # σ outputs in (0, 1): sequential colours
@@ -76,7 +78,7 @@ def direction_views(cache: Mapping, layer: int, directions: tuple[str, ...], cel
     for d in directions:
         out[d] = {}
         for q in QUANTITIES[cell]:
-            key = f"layers.{layer}.{d}.hook_{q}"
+            key = hook_name(layer, d, q)
             if key not in cache:
                 raise ValueError(f"the cache has no {key}; replay the model with every activation kept")
             out[d][q] = np.asarray(cache[key][0], dtype=np.float32)  # [seq, units]

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnn_core.predict import prefix_logits
+from rnn_core.hooks import LOGITS
+from rnn_core.predict import per_step_logits
 from rnn_core.probe import probe_cache, probe_input, probe_target
 from rnn_core.runs import load_run
 from rnn_core.tasks import get_task
@@ -27,11 +28,13 @@ EXAMPLE_INPUT = {
     "letters": "abcdabcd",
     "sine": ", ".join(f"{np.sin(k * np.pi / 9):.2f}" for k in range(36)),
     "imdb": "A wonderful film: the acting was superb, though the ending felt rushed and a little silly.",
+    "pos": "I will book a flight to Boston.",
 }
 INPUT_HELP = {
     "letters": "Letters from a–e, e.g. abcd.",
     "sine": "Numbers separated by commas — a curve, e.g. a sine wave.",
     "imdb": "A review in English; words outside the model's vocabulary are read as 'unknown'.",
+    "pos": "A sentence in English; each word becomes one step (punctuation and clitics like n't are words too).",
 }
 
 
@@ -77,14 +80,10 @@ def _feature_inputs(run, x: torch.Tensor) -> np.ndarray | None:
 
 
 def _prediction(run, cache, target, x: torch.Tensor | None = None) -> StepPrediction:
-    """Per-step head output. For a bidirectional sequence classifier the head on step t's states has already
-    read the whole input backwards, so (given the input ``x``) each prefix is run as its own sequence instead:
-    the row then really is what the model says if the input ended at step t."""
+    """Per-step head output: given the input ``x``, what the model says if the input ended at each step
+    (``rnn_core.predict``'s prefix rule); without it (a recorded probe), the recorded head output."""
     task = run.task
-    if x is not None and run.model_cfg.bidirectional and run.model_cfg.head == "last":
-        logits = prefix_logits(run.model, x).float().numpy()  # [seq, out]
-    else:
-        logits = cache["hook_logits"][0].float().numpy()  # [seq, out]
+    logits = (cache[LOGITS][0] if x is None else per_step_logits(run.model, x, cache)).float().numpy()  # [seq, out]
     names = list(task.labels) if task.kind != "regress" else ["output"]
     return step_prediction(task.kind, logits, names, target)
 

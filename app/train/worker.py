@@ -32,7 +32,7 @@ def train_job(job: Job) -> None:
         job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")
         return
     job.set(phase="building the model")
-    model = build_model(spec.model_cfg, seed=spec.train_cfg.seed)
+    model = build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed)  # data-sized vocabularies
     probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
     keep = checkpoint_for(task, spec.train_cfg, probe, name=spec.name, preset=spec.preset)  # every epoch's end
     history = fit(

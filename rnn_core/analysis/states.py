@@ -78,12 +78,19 @@ def collect_states(
     lens = model.lengths_of(x, lengths)
     lens = torch.full((n,), int(x.shape[1]), dtype=torch.long) if lens is None else lens  # [n]
     names = state_names(model, layer, direction)
+    # The fused kernel's output is the last layer's h at every step (a parity test holds it to the replay's); it
+    # is ~5x faster, so use it whenever h is the whole state and no backward pass or lower layer is asked for.
+    fused = cfg.cell != "lstm" and not cfg.bidirectional and layer == cfg.num_layers - 1
     chunks: list[np.ndarray] = []
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
         seq = int(lens[lo:hi].max())
-        _, cache = model.run_with_cache(x[lo:hi, :seq], lens[lo:hi], names_filter=names)
-        both = torch.cat([cache[nm] for nm in names], dim=-1)  # [b, seq, state]
+        if fused:
+            with torch.no_grad():
+                both, _ = model.eval().rnn(model._inputs(x[lo:hi, :seq]))  # [b, seq, hidden]
+        else:
+            _, cache = model.run_with_cache(x[lo:hi, :seq], lens[lo:hi], names_filter=names)
+            both = torch.cat([cache[nm] for nm in names], dim=-1)  # [b, seq, state]
         for row, ln in enumerate(lens[lo:hi].tolist()):
             chunks.append(both[row, :ln].numpy())
         if progress is not None:

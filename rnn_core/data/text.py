@@ -101,6 +101,10 @@ class Vocab:
         """Embedding rows needed: every id is below this."""
         return self.num_words
 
+    def id_of(self, word: str) -> int:
+        """The id of ``word`` (the OOV id when the vocabulary doesn't know it)."""
+        return self._ids.get(word, OOV)
+
     def token_of(self, idx: int) -> str:
         """The word behind an id; reserved ids read "<pad>", "<start>", "<oov>", "<unused>"."""
         if idx in SPECIAL_TOKENS:

@@ -11,6 +11,7 @@ from . import files  # pretrained_dir through the module: tests point it elsewhe
 from .checks import read_run_config, summary_fields
 from .files import (
     RUN_FILES,
+    SWEEP_FILE,
     RunError,
     RunNotFoundError,
     _root,
@@ -24,17 +25,16 @@ from .reading import MAX_PROBE_BYTES, read_bytes, read_json
 def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
     """Every run folder: your runs newest first, then bundled ones. Damaged folders are listed with
     status "damaged" and a ``message``, never raised. Keys: name, path, task, cell, status, created,
-    final_metrics, preset, params, pretrained (and message)."""
+    final_metrics, preset, params, pretrained, sweep (the sweep folder a run belongs to, else None; its name is
+    then ``<sweep>/<run>``) (and message)."""
     out: list[dict[str, Any]] = []
     bases = [(_root(root), False)] + ([(files.pretrained_dir(), True)] if include_pretrained else [])
     for base, pretrained in bases:
         if not base.is_dir():
             continue
         found = []
-        for d in base.iterdir():
-            if d.name.startswith(".") or not d.is_dir():
-                continue  # temporary folders of saves in progress
-            row = {"name": d.name, "path": str(d), "pretrained": pretrained}
+        for d, name, sweep in _run_folders(base):
+            row = {"name": name, "path": str(d), "pretrained": pretrained, "sweep": sweep}
             try:
                 if d.is_symlink():
                     raise RunError(f"{d}: is a symbolic link; a run must be a folder inside the runs folder")
@@ -47,6 +47,21 @@ def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -
         else:
             found.sort(key=lambda r: (str(r.get("created") or ""), r["name"]), reverse=True)
         out += found
+    return out
+
+
+def _run_folders(base: Path) -> list[tuple[Path, str, str | None]]:
+    """(folder, name, sweep) of every run folder in ``base``; a sweep's runs (folders inside a folder holding
+    sweep.json) are named ``<sweep>/<run>``. Hidden folders are saves in progress and are skipped."""
+    out: list[tuple[Path, str, str | None]] = []
+    for d in base.iterdir():
+        if d.name.startswith(".") or not d.is_dir():
+            continue
+        if (d / SWEEP_FILE).is_file():
+            out += [(r, f"{d.name}/{r.name}", d.name) for r in d.iterdir()
+                    if r.is_dir() and not r.name.startswith(".")]
+        else:
+            out.append((d, d.name, None))
     return out
 
 

@@ -28,6 +28,7 @@ MAX_NAME_LEN = 80
 DAMAGED = "this run folder is damaged; delete it or re-train"
 # How a run ended; "interrupted": saved at an epoch's end by a training that never reached its own end (killed)
 STATUSES = ("finished", "stopped", "diverged", "interrupted")
+SWEEP_FILE = "sweep.json"  # a folder holding this is a sweep: its run folders are listed as "<sweep>/<run>"
 FORMAT = 1  # config.json "format": bump when the folder layout changes incompatibly
 REQUIRED = ("config.json", "weights.safetensors", "vocab.json")
 

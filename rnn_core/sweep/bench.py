@@ -41,9 +41,9 @@ def _timed_sweep(spec: SweepSpec, root: str, name: str, **kwargs: Any) -> tuple[
     start = time.perf_counter()
     folder = run_sweep(spec, root=root, name=name, **kwargs)
     seconds = time.perf_counter() - start
-    bad = [r["name"] for r in folder.runs if r["state"] != "finished"]
+    bad = [f"{r['name']}: {r['state']} ({r.get('message')})" for r in folder.runs if r["state"] != "finished"]
     if bad:
-        raise RuntimeError(f"the {name} sweep did not finish runs {bad}")
+        raise RuntimeError(f"the {name} sweep did not finish {len(bad)} runs after {seconds:.1f}s: {'; '.join(bad)}")
     return seconds, folder
 
 
@@ -78,8 +78,9 @@ def bench_sweep(ray: bool = False, log: Callable[[str], None] = print) -> dict[s
             out["ray_init_s"] = round(time.perf_counter() - start, 2)
             try:
                 ray_s, _ = _timed_sweep(SPEC, root, "ray", backend="ray")
-                _timed_sweep(SPEC, root, "ray-warm", backend="ray")  # warm: workers already started
-                ray_warm, _ = _timed_sweep(SPEC, root, "ray-warm2", backend="ray")
+                log(f"ray backend, first sweep: {ray_s:.2f}s (init {out['ray_init_s']:.2f}s before it)")
+                ray_warm, _ = _timed_sweep(SPEC, root, "ray-warm", backend="ray")  # workers already started
+                log(f"ray backend, second sweep: {ray_warm:.2f}s")
             finally:
                 ray_mod.shutdown()
             out["ray_s"], out["ray_warm_s"] = round(ray_s, 2), round(ray_warm, 2)

@@ -1,8 +1,9 @@
 """The default sweep backend: one process per run on this machine, at most one per core, each run with
 ``cores // workers`` torch threads; a run that dies takes only itself down. A single-threaded caller (the
-CLI) forks its workers directly; a caller with threads (the app's server) forks them from a forkserver,
-since forking a threaded process can copy a held lock. Either way torch and rnn_core are imported once,
-before the first fork, so a run starts in milliseconds.
+CLI) whose workers each use one torch thread forks them directly; otherwise (the app's server, or fewer
+workers than cores) they fork from a forkserver, since forking a threaded process can copy a held lock and
+libgomp hangs in a child that starts a thread team after its parent had one. Either way torch and rnn_core
+are imported once, before the first fork, so a run starts in milliseconds.
 
 Each worker talks back over its own pipe (not one shared queue): a worker killed mid-message can then
 neither hold a lock other workers need nor garble their messages, and its pipe's end-of-file is how the
@@ -11,9 +12,12 @@ caller learns it died.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection, wait
@@ -27,8 +31,19 @@ from .spec import RunSpec
 PRELOAD = ["__main__", "rnn_core.sweep.preload"]
 
 
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the sweep's process is gone (killed): an orphan would train for nobody. The kernel
+    does it when this process's parent (the sweep, or its forkserver, which exits with the sweep) dies —
+    PR_SET_PDEATHSIG works even while this process is stuck — and a thread watching the sweep's pid backs it up."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
 def _watch_parent(parent: int) -> None:
-    """Exit when the sweep's process is gone (killed): an orphaned worker would train for nobody."""
     while True:
         time.sleep(1.0)
         try:
@@ -43,7 +58,7 @@ def _child(run: RunSpec, conn: Connection, data_dir: str | None, threads: int, p
     """A worker process: train ``run``, sending progress and then its payload (or its failure) on ``conn``."""
     from .worker import train_run
 
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    _die_with_parent(parent)
     conn.send(Message("started", run.index, {"pid": os.getpid()}))
     try:
         payload = train_run(run, lambda msg: conn.send(Message("progress", run.index, msg)), data_dir, threads)
@@ -64,7 +79,11 @@ class LocalBackend:
         self.workers = max(1, min(workers or cores, cores))
         self.threads = max(1, cores // self.workers)
         self.data_dir = data_dir
-        self.start_method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
+        # Fork only where it is safe: a caller with threads may be holding a lock the copy would keep forever,
+        # and a child that starts an OpenMP team after its parent used one waits for threads that were never
+        # copied (libgomp is not fork-safe) — so one torch thread per worker, or a forkserver.
+        safe_fork = threading.active_count() == 1 and self.threads == 1
+        self.start_method = start_method or ("fork" if safe_fork else "forkserver")
         self._ctx = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)

@@ -16,12 +16,11 @@ from safetensors.torch import load as safetensors_load
 from ..config import ModelConfig, TrainConfig
 from ..model import build_model
 from ..runs import RunError, read_json, read_run_config, runs_dir, safe_name, safe_run_dir, save_run
-from ..runs.files import write_json
+from ..runs.files import SWEEP_FILE, write_json
 from ..tasks import get_task
 from ..train import History
 from .spec import RunSpec, SweepSpec
 
-SWEEP_FILE = "sweep.json"
 FORMAT = 1
 RUN_STATES = ("pending", "running", "finished", "stopped", "diverged", "failed", "cancelled")
 DONE_STATES = ("finished", "stopped", "diverged", "failed", "cancelled")

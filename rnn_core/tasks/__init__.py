@@ -15,6 +15,7 @@ _REGISTRY = {
     "letters": "letters:LettersTask",
     "sine": "sine:SineTask",
     "imdb": "imdb:ImdbTask",
+    "pos": "pos:PosTask",
 }
 
 

@@ -128,6 +128,11 @@ class Task:
         tcfg = tcfg.replace(**{k: v for k, v in overrides.items() if k in tfields and k not in mfields})
         return mcfg.validate(), tcfg.validate()
 
+    def fit_to_data(self, cfg: ModelConfig) -> ModelConfig:
+        """``cfg`` with the sizes only the loaded data knows (a vocabulary built from the training split);
+        call it after ``load`` and before ``build_model``. Most tasks know their sizes up front: unchanged."""
+        return cfg
+
     # ---- data -----------------------------------------------------------------------------------
     def load(self, data_dir: str | None = None, limit: int = 0, seed: int = 0) -> Splits:
         raise NotImplementedError
