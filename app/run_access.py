@@ -1,5 +1,6 @@
-"""The one way a page reaches a run: the runs of a task, their label, a cached loader (reloaded when the run's
-weights file changes), the model picker widget, and replaying one input through a run.
+"""The one way a page reaches a run: the usable runs (of a task), their label, one cached loader (reloaded when
+the run's weights file changes), the model picker widget, and replaying one input through a run into what the
+pages draw (step labels, the per-step prediction, the activation cache).
 """
 
 from __future__ import annotations
@@ -12,26 +13,42 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnn_core.predict import trace as replay_input
-from rnn_core.runs import list_runs, load_run
+from rnn_core.hooks import LOGITS
+from rnn_core.predict import trace
+from rnn_core.runs import Run, list_runs, load_run
+from rnn_core.tasks import task_class
 
 from . import session
-from .inside.data import direction_views
+from .inside.data import StepPrediction, direction_views, step_prediction
 from .quote import quote
 
+RunRow = dict[str, Any]  # one row of ``rnn_core.runs.list_runs()``
 
-def task_runs(task: str | None, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Usable runs of ``task`` (None: of every task), from ``rows`` of ``list_runs()`` (read afresh when None):
-    bundled ones first, then yours newest first (damaged folders left out; ``damaged_note`` names them)."""
-    rows = list_runs() if rows is None else rows
-    runs = [r for r in rows if task in (None, r.get("task")) and r.get("status") != "damaged"]
+
+# ----------------------------------------------------------------------------------------------- runs
+def usable_runs(task: str | None = None) -> list[RunRow]:
+    """Runs that can be opened (damaged folders left out), of ``task`` or of every task: bundled ones first,
+    then yours newest first."""
+    runs = [r for r in list_runs() if r.get("status") != "damaged" and (task is None or r.get("task") == task)]
     return sorted(runs, key=lambda r: not r["pretrained"])
 
 
+def _score(r: RunRow) -> str:
+    """', test accuracy 87.1%' / ', val MSE 0.0023': the task's own metric, on the test split when scored."""
+    m = r.get("final_metrics") or {}
+    try:
+        metric = task_class(r.get("task") or "").metric
+    except (ValueError, ImportError):
+        return ""
+    for split in ("test", "val"):
+        value = m.get(f"{split}_{metric}")
+        if value is not None:
+            return f", {split} accuracy {value:.1%}" if metric == "accuracy" else f", {split} MSE {value:.4f}"
+    return ""
+
+
 def damaged_note(rows: list[dict[str, Any]], task: str | None = None) -> None:
-    """Name the damaged run folders (and why each can't be opened) under a picker that leaves them out, so a
-    damaged run is shown as damaged rather than silently missing. ``task``: only those of that task (a damaged
-    config.json has no task, so those are always named)."""
+    """Name the damaged run folders (and why each can't be opened) under a picker that leaves them out."""
     bad = [r for r in rows if r.get("status") == "damaged" and r.get("task") in (None, task)]
     if not bad:
         return
@@ -47,71 +64,88 @@ def show_warnings(run) -> None:
         st.warning(quote(text, 300), icon=":material/warning:")
 
 
-def run_label(r: dict[str, Any]) -> str:
-    """'name (bundled, LSTM, val MSE 0.0023)' — what the model picker shows for a run."""
-    m = r.get("final_metrics") or {}
+def run_label(r: RunRow, with_task: bool = False) -> str:
+    """'name (bundled, imdb, LSTM, test accuracy 87.1%)' — what a run picker shows for a run (the task only when
+    the picker lists several tasks; the status only when the run did not finish)."""
     kind = "bundled" if r["pretrained"] else "your run"
-    score = ""
-    if m.get("val_mse") is not None:
-        score = f", val MSE {m['val_mse']:.4f}"
-    elif m.get("val_accuracy") is not None:
-        score = f", val accuracy {m['val_accuracy']:.0%}"
+    task = f", {r.get('task')}" if with_task else ""
     status = "" if r.get("status") in (None, "finished") else f", {r['status']}"
-    return f"{r['name']} ({kind}, {(r.get('cell') or '?').upper()}{score}{status})"
+    score = _score(r)
+    if score and r.get("data"):  # e.g. "on MNIST test files only": the data the score is on (Task.data_label)
+        score += f" on {r['data'].split(':')[0]}"
+    return f"{r['name']} ({kind}{task}, {(r.get('cell') or '?').upper()}{score}{status})"
 
 
-def run_stamp(path: str) -> str:
-    """The weights file's modification time and inode: part of the cache key, so a run saved again under the
-    same name (a new file renamed into place, even within the same clock tick) is loaded afresh."""
+def run_stamp(path: str | Path) -> str:
+    """The weights file's modification time, size and inode: part of the cache key, so a run saved again under
+    the same name (a new file renamed into place, even within the same clock tick) is loaded afresh."""
     try:
         info = (Path(path) / "weights.safetensors").stat()
     except OSError:
         return ""
-    return f"{info.st_mtime_ns}-{info.st_ino}"
+    return f"{info.st_mtime_ns}-{info.st_size}-{info.st_ino}"
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def load_model(path: str, stamp: str):
-    """The run at ``path`` (model in eval mode, task with its options), loaded once per weights file."""
+def load_model(path: str, stamp: str) -> Run:
+    """The run at ``path`` loaded once per ``stamp`` (``run_stamp(path)``); pages call ``load(path)``."""
     return load_run(path)
 
 
-def _follow(key: str, names: dict[str, str], seen: str) -> None:
-    """On a pick: make it the session's current run (the Inside page opens it next)."""
-    name = names.get(st.session_state.get(key))
+def load(path: str | Path) -> Run:
+    """The run at ``path`` (model in eval mode, task with its vocabulary), loaded once per weights file.
+    ValueError (with what is wrong) for a damaged folder."""
+    return load_model(str(path), run_stamp(path))
+
+
+# --------------------------------------------------------------------------------------------- picker
+def _follow(key: str, names: dict[str, str]) -> None:
+    """On a pick: make it the session's current run (the other pages open it next)."""
+    name = names.get(st.session_state.get(key, ""))
     session.set_current_run(name)
-    st.session_state[seen] = name
+    st.session_state[key + session.FOLLOWED_SUFFIX] = name
 
 
-def pick_run(task: str | None, key: str, empty: str):
-    """A model picker over the runs of ``task`` (None: every run, labelled with its task) → the loaded run.
+def _preselect(key: str, names: dict[str, str], prefer: str | None) -> None:
+    """Set the picker's value before it is drawn: ``prefer`` (a run named by a link or handed over by another
+    page) when given, else the session's current run when it changed since this picker last followed it."""
+    by_name = {n: p for p, n in names.items()}
+    if st.session_state.get(key) not in names:
+        st.session_state.pop(key, None)  # first visit, or the run was deleted since
+    seen = key + session.FOLLOWED_SUFFIX
+    cur = session.current_run()
+    if prefer in by_name:
+        st.session_state[key] = by_name[prefer]
+        session.set_current_run(cur := prefer)
+    elif cur in by_name and (st.session_state.get(seen) != cur or key not in st.session_state):
+        st.session_state[key] = by_name[cur]
+    st.session_state[seen] = cur
+
+
+def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None) -> Run:
+    """A model picker over the usable runs of ``task`` (every task when None) → the loaded run.
+
     The session's current run (trained or picked on another page) is preselected when it is one of them and has
-    changed since this picker last followed it; a pick here becomes the current run. Shows ``empty`` and stops the
-    page when there is no run; damaged runs are named with their reason under the picker."""
-    rows = list_runs()
-    runs = task_runs(task, rows)
-    damaged_note(rows, task)
+    changed since this picker last followed it; ``prefer`` (a run name) wins over it; a pick here becomes the
+    current run. Shows ``empty`` and stops the page when there is no run, an error when the run can't be loaded,
+    and a warning for a run that diverged; damaged runs are named with their reason under the picker.
+    """
+    runs = usable_runs(task)
+    damaged_note(list_runs(), task)
     if not runs:
         st.info(empty, icon=":material/model_training:")
         st.stop()
     names = {r["path"]: r["name"] for r in runs}
-    labels = {r["path"]: (f"{r.get('task')} · " if task is None else "") + run_label(r) for r in runs}
-    cur, seen = session.current_run(), f"{key}_followed"
-    current = next((p for p, n in names.items() if n == cur), None)
-    if st.session_state.get(key) not in names:
-        st.session_state.pop(key, None)  # first visit, or the run was deleted since
-    if current and (st.session_state.get(seen) != cur or key not in st.session_state):
-        st.session_state[key] = current
-    st.session_state[seen] = cur
-    path = st.selectbox("Model", list(names), format_func=labels.get, key=key, on_change=_follow,
-                        args=(key, names, seen),
-                        help="A bundled model, or any run of this task you trained on the Train page.")
+    labels = {r["path"]: run_label(r, with_task=task is None) for r in runs}
+    _preselect(key, names, prefer)
+    path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.get, key=key,
+                        on_change=_follow, args=(key, names),
+                        help="A bundled model, or any run you trained on the Train page (Runs page).")
     try:
-        run = load_model(path, run_stamp(path))
+        run = load(path)
     except ValueError as e:  # damaged in a way only loading finds (weights, task state), or since it was listed
-        st.error(f"Can't load this run: {quote(e, 400)}", icon=":material/error:")
+        st.error(f"Can't load this run: {e}", icon=":material/error:")
         st.stop()
-    show_warnings(run)
     if run.status == "diverged":
         st.warning("This run diverged while training (its loss became infinite or NaN): its answers may be "
                    "nonsense or missing. Pick another run, or train again with a lower learning rate.",
@@ -119,7 +153,7 @@ def pick_run(task: str | None, key: str, empty: str):
     return run
 
 
-def pick_layer(run, key: str) -> int:
+def pick_layer(run: Run, key: str) -> int:
     """Which layer's activations to show: a picker for a stacked model, the only layer otherwise."""
     layers = run.model_cfg.num_layers
     if layers == 1:
@@ -128,22 +162,56 @@ def pick_layer(run, key: str) -> int:
                         help="The model stacks several recurrent layers; the heatmaps show one of them.")
 
 
+# -------------------------------------------------------------------------------------------- replay
 @dataclass
-class Trace:
-    """One input replayed through a model: ``views`` direction → quantity → [seq, units] for one layer,
-    ``logits`` [seq, outputs] what the head says at each step (for a classifier: as if the input ended there)."""
+class Replay:
+    """One input replayed through a run: what every page that shows a model draws from.
+
+    ``logits`` [seq, outputs] is what the head says at each step (for a classifier: as if the input ended there,
+    by ``rnn_core.predict.trace``); ``prediction`` the same as probabilities (classifiers) or values
+    (regression), with the target when known; ``cache`` name → [1, seq, ...] (only ``hook_logits`` when replayed
+    with ``full=False``); ``inputs`` [seq, features] the numeric input for a figure's input row (None for tokens).
+    """
 
     cell: str
-    views: dict[str, dict[str, np.ndarray]]
+    directions: tuple[str, ...]
+    steps: list[str]
+    cache: dict[str, torch.Tensor]
     logits: np.ndarray
-    layer: int
+    prediction: StepPrediction
+    inputs: np.ndarray | None
+    note: str = ""  # where the input came from, when a page should say so
+
+    def views(self, layer: int, directions: tuple[str, ...] | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """``{direction: {quantity: [seq, units]}}`` of one layer, for the unrolled figure."""
+        return direction_views(self.cache, layer, directions or self.directions, self.cell)
+
+
+def prediction_of(task: Any, logits: np.ndarray, target: Any = None) -> StepPrediction:
+    """Per-step head output [seq, outputs] → the prediction row, named by the task's labels."""
+    names = list(task.labels) if task.kind != "regress" else list(task.output_names)
+    return step_prediction(task.kind, logits, names, target)
+
+
+def feature_inputs(model: Any, x: torch.Tensor) -> np.ndarray | None:
+    """The numeric input [seq, features] of x [1, seq, ...] for a figure's input row; None for token ids."""
+    return None if model.cfg.token_input else x[0].reshape(x.shape[1], -1).float().numpy()
 
 
 @torch.no_grad()
-def trace(model, x: torch.Tensor, layer: int = -1) -> Trace:
-    """Replay ``x`` [1, seq, features] step by step through ``model`` and keep one layer's activations."""
+def replay_encoded(model: Any, task: Any, x: torch.Tensor, steps: list[str], target: Any = None,
+                   full: bool = True) -> Replay:
+    """Replay an encoded input x [1, seq, ...] (step labels ``steps``) through ``model``; ``full`` keeps every
+    activation (the heatmaps), else only the head's output (cheaper, for pages that show just the prediction)."""
+    per_step, cache = trace(model, x, None if full else LOGITS)  # rnn_core's prefix rule; every activation if full
+    logits = per_step.float().numpy().astype(np.float64)  # [seq, outputs]
     cfg = model.cfg
-    layer = layer % cfg.num_layers
-    logits, cache = replay_input(model, x)  # [seq, outputs] by rnn_core's prefix rule, and every activation
-    views = direction_views(cache, layer, model.directions(), cfg.cell)
-    return Trace(cfg.cell, views, logits.numpy().astype(np.float64), layer)
+    return Replay(cfg.cell, model.directions(), list(steps), cache, logits,
+                  prediction_of(task, logits, target), feature_inputs(model, x))
+
+
+def replay(model: Any, task: Any, user_input: Any, target: Any = None, full: bool = True) -> Replay:
+    """A person's input (text, letters, a curve) through ``task.encode`` and the replay path; ValueError (from
+    the task) says what to fix."""
+    x, steps = task.encode(user_input)
+    return replay_encoded(model, task, x, steps, target, full)

@@ -5,12 +5,10 @@ import streamlit as st
 
 from app import run_access, session
 from app.inside import examples
-from app.inside.data import NAMES, ORDERS, QUANTITIES, direction_views, max_window, unit_order, window_bounds
+from app.inside.data import NAMES, ORDERS, QUANTITIES, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
-from app.playgrounds.sentiment import INSIDE_INPUT
 from rnn_core.hooks import DIRECTIONS, directions
 from rnn_core.probe import probe_epochs
-from rnn_core.runs import list_runs
 
 ORDER_NAMES = {"index": "by index", "cluster": "similar units together", "peak": "by when they peak",
                "pc": "by leading component"}
@@ -23,51 +21,31 @@ st.write(
     "how the same heatmaps changed while the network learned."
 )
 
-rows = list_runs()
-runs = [r for r in rows if r.get("status") != "damaged"]
-run_access.damaged_note(rows)
-if not runs:
-    st.info("No trained runs yet. Train one on the Train page (the letters task takes seconds), or run "
-            "`python -m rnn_core train --task letters`, then come back here.", icon=":material/model_training:")
-    st.stop()
-
-names = [r["name"] for r in runs]
-labels = {r["name"]: f"{r['name']} — {r['task']}, {r['cell']}, {r['status']}"
-          + (" (bundled)" if r["pretrained"] else "") for r in runs}
-# A run arrives by link (?run=), from the Sentiment page (with the review to replay), or as the session's last.
-handed = st.session_state.pop(INSIDE_INPUT, None) or {}
+# A run arrives by link (?run=), from another page (with the input to replay), or as the session's last.
+handed = st.session_state.pop(session.INSIDE_INPUT, None) or {}
 linked = st.query_params.get("run")
-if handed.get("run_name") in names:
-    st.session_state["inside.run"] = handed["run_name"]
-    if handed.get("text"):
-        st.session_state["inside.source"] = "Your own input"
-        st.session_state[f"inside.text.{handed.get('task', 'imdb')}"] = handed["text"]
-elif linked in names and linked != st.session_state.get("inside.linked"):
-    st.session_state["inside.run"] = linked
-if st.session_state.get("inside.run") not in names:
-    st.session_state["inside.run"] = session.current_run() if session.current_run() in names else names[0]
-name = st.selectbox("Run", names, key="inside.run", format_func=labels.get)
-st.query_params["run"] = st.session_state["inside.linked"] = name
-session.set_current_run(name)
-try:
-    run = examples.get_run(next(r["path"] for r in runs if r["name"] == name))
-except ValueError as e:
-    st.error(f"This run can't be opened: {run_access.quote(e, 400)}")
-    st.stop()
-run_access.show_warnings(run)
+prefer = handed.get("run_name") or (linked if linked != st.session_state.get(session.INSIDE_LINKED) else None)
+if handed.get("text"):
+    st.session_state[session.INSIDE_SOURCE] = "Your own input"
+    st.session_state[session.inside_text(handed.get("task", "imdb"))] = handed["text"]
+run = run_access.pick_run(None, session.INSIDE_RUN, "No trained runs yet. Train one on the Train page (the letters "
+                          "task takes seconds), or run `python -m rnn_core train --task letters`, then come back here.",
+                          prefer=prefer)
+name = run.name
+st.query_params["run"] = st.session_state[session.INSIDE_LINKED] = name
 m = run.model_cfg
 st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_size} units × {m.num_layers} layer(s)"
            + (", bidirectional" if m.bidirectional else "") + f" · {len(run.metrics)} epochs trained")
 
 # ------------------------------------------------------------------------------------------- input
-source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key="inside.source")
+source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key=session.INSIDE_SOURCE)
 try:
     if source == "Validation example":
         data = examples.validation_split(run)
         i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
         ex = examples.replay_validation(run, data, int(i))
     else:
-        text_key = f"inside.text.{run.task.name}"
+        text_key = session.inside_text(run.task.name)
         st.session_state.setdefault(text_key, examples.EXAMPLE_INPUT.get(run.task.name, ""))
         text = st.text_area("Your input", key=text_key, help=examples.INPUT_HELP.get(run.task.name), height=80)
         ex = examples.replay_text(run, text)
@@ -92,7 +70,7 @@ speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000],
 
 def draw(ex, key: str) -> None:
     """The unrolled figure for one replayed example, windowed when it would be too big, with captions."""
-    views = direction_views(ex.cache, layer, dirs, m.cell)
+    views = ex.views(layer, dirs)
     seq = len(ex.steps)
     order = unit_order(views[dirs[0]]["h"], order_by)
     length = max_window(m.hidden_size, len(qs), len(dirs))
@@ -125,7 +103,4 @@ else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
              "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
-    try:
-        draw(examples.replay_probe(run, int(epoch)), "inside.learn")
-    except ValueError as e:  # a probe that passed the load checks yet can't be replayed
-        st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")
+    draw(examples.replay_probe(run, int(epoch)), "inside.learn")

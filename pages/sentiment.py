@@ -6,19 +6,18 @@ import streamlit as st
 
 from app import nav, run_access, session
 from app.playgrounds import live_typing, sentiment
-from rnn_core.runs import list_runs
 
 
 def _place(text: str, truth: dict | None = None) -> None:
-    st.session_state[sentiment.TEXT_KEY] = text
-    st.session_state[sentiment.TRUTH_KEY] = truth
+    st.session_state[session.SENTIMENT_TEXT] = text
+    st.session_state[session.SENTIMENT_TRUTH] = truth
 
 
 def _place_random() -> None:
     try:
         review = sentiment.random_review(sentiment.test_reviews(), np.random.default_rng())
     except (RuntimeError, OSError, ValueError) as e:  # DownloadError (a RuntimeError) when the data is absent
-        st.session_state[sentiment.TRUTH_KEY] = {"error": str(e)}
+        st.session_state[session.SENTIMENT_TRUTH] = {"error": str(e)}
         return
     _place(review["text"], review)
 
@@ -31,32 +30,22 @@ st.write(
     "towards positive (blue) or negative (red). The answer follows your typing a moment after you pause."
 )
 
-rows = list_runs()
-runs = sentiment.imdb_runs(rows)
-run_access.damaged_note(rows, "imdb")
-if not runs:
-    st.info("No IMDB model yet. Train one on the Train page (task imdb), or from a terminal: "
-            "`python -m rnn_core train --task imdb --preset default`.")
-    st.stop()
-labels = {r["path"]: sentiment.run_label(r) for r in runs}
-path = st.selectbox("Model", list(labels), format_func=labels.get, key="sentiment_run",
-                    help="The bundled model, or any IMDB run you trained (Runs page).")
-run = next(r for r in runs if r["path"] == path)
-stamp = sentiment.run_stamp(path)
+run = run_access.pick_run("imdb", session.SENTIMENT_RUN, "No IMDB model yet. Train one on the Train page (task "
+                          "imdb), or from a terminal: `python -m rnn_core train --task imdb --preset default`.")
 
-st.session_state.setdefault(sentiment.TEXT_KEY, sentiment.EXAMPLES["Turns sour"])
+st.session_state.setdefault(session.SENTIMENT_TEXT, sentiment.EXAMPLES["Turns sour"])
 with st.container(horizontal=True):
     for name, text in sentiment.EXAMPLES.items():
         st.button(name, on_click=_place, args=(text,), key=f"example_{name}")
     st.button("Random test review", icon=":material/casino:", on_click=_place_random, key="random_review")
-text = st.text_area("Review", key=sentiment.TEXT_KEY, height=150, placeholder="Type or paste a movie review…")
-live_typing.follow_typing(sentiment.TEXT_KEY)
+text = st.text_area("Review", key=session.SENTIMENT_TEXT, height=150, placeholder="Type or paste a movie review…")
+live_typing.follow_typing(session.SENTIMENT_TEXT)
 
-truth = st.session_state.get(sentiment.TRUTH_KEY) or {}
+truth = st.session_state.get(session.SENTIMENT_TRUTH) or {}
 if "error" in truth:
     st.warning(f"Could not read the IMDB test reviews: {truth['error']}", icon=":material/database:")
 try:
-    a = sentiment.analyse_cached(path, stamp, text)
+    a = sentiment.analyse_cached(run, text)
 except ValueError as e:
     st.warning(str(e), icon=":material/warning:")
     st.stop()
@@ -97,6 +86,6 @@ st.caption(sentiment.READ_CURVE)
 if nav.exists("pages/inside.py"):
     if st.button("Look inside: hidden state and gates for this review", icon=":material/visibility:",
                  type="primary", key="look_inside"):
-        st.session_state[sentiment.INSIDE_INPUT] = sentiment.inside_input(run, text, a)
-        session.set_current_run(run["name"])
+        st.session_state[session.INSIDE_INPUT] = sentiment.inside_input(run, text, a)
+        session.set_current_run(run.name)
         st.switch_page("pages/inside.py")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import run_access, session
 from app.playgrounds import sentiment as S
 from app.train.baseline import BASELINE_LABEL
-from rnn_core.data.text import MAX_TEXT_CHARS
 from rnn_core.model import build_model
 from rnn_core.runs import load_run, save_run
 
@@ -23,7 +23,7 @@ APP, PAGE = str(REPO / "streamlit_app.py"), "pages/sentiment.py"
 
 @pytest.fixture(scope="module")
 def bundled():
-    runs = [r for r in S.imdb_runs() if r["pretrained"]]
+    runs = [r for r in run_access.usable_runs("imdb") if r["pretrained"]]
     assert runs, "pretrained/ must ship an IMDB run (see README, Pretrained runs)"
     return load_run(runs[0]["path"])
 
@@ -40,7 +40,7 @@ def page(text: str | None = None) -> AppTest:
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     if text is not None:
-        at.text_area(key=S.TEXT_KEY).set_value(text).run()
+        at.text_area(key=session.SENTIMENT_TEXT).set_value(text).run()
         assert not at.exception, at.exception
     return at
 
@@ -105,7 +105,7 @@ def test_page_shows_probability_verdict_coloured_words_and_curve_with_captions()
 def test_examples_read_the_right_way_round(button, verdict):
     at = page()
     at.button(key=f"example_{button}").click().run()
-    assert at.text_area(key=S.TEXT_KEY).value == S.EXAMPLES[button]
+    assert at.text_area(key=session.SENTIMENT_TEXT).value == S.EXAMPLES[button]
     assert metric(at, "Verdict") == verdict
 
 
@@ -125,8 +125,8 @@ def test_a_100000_character_paste_is_read_and_the_cut_is_said():
 
 
 def test_too_long_a_paste_gets_a_message_not_an_error():
-    at = page("word " * (MAX_TEXT_CHARS // 5 + 1))
-    assert "give at most" in at.warning[0].value and not at.metric
+    at = page("word " * (S.MAX_CHARS // 5 + 1))
+    assert "paste at most" in at.warning[0].value and not at.metric
 
 
 @pytest.mark.parametrize("text", ["😀🎬🍿 🤩🤩", "这部电影非常好看，演员也很棒",
@@ -143,9 +143,9 @@ def test_random_test_review_shows_its_true_label_and_rating():
     assert not at.exception, at.exception
     note = (at.success or at.error)[0].value
     assert "True label" in note and "rated" in note and "/10" in note
-    assert at.text_area(key=S.TEXT_KEY).value == at.session_state[S.TRUTH_KEY]["text"]
+    assert at.text_area(key=session.SENTIMENT_TEXT).value == at.session_state[session.SENTIMENT_TRUTH]["text"]
     # Typing something else drops the label: it belonged to the test review, not the new text.
-    at.text_area(key=S.TEXT_KEY).set_value("An ordinary film.").run()
+    at.text_area(key=session.SENTIMENT_TEXT).set_value("An ordinary film.").run()
     assert not [m for m in (*at.success, *at.error) if "True label" in m.value]
 
 
@@ -167,8 +167,8 @@ def test_look_inside_opens_the_inside_page_on_this_run_and_review(bundled):
     at.button(key="look_inside").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Inside"  # the Inside page took the hand-over (and consumed it)
-    assert S.INSIDE_INPUT not in at.session_state
-    assert at.selectbox(key="inside.run").value == bundled.path.name
+    assert session.INSIDE_INPUT not in at.session_state
+    assert Path(at.selectbox(key=session.INSIDE_RUN).value).name == bundled.path.name
     assert at.radio(key="inside.source").value == "Your own input"
     assert at.text_area(key="inside.text.imdb").value == S.EXAMPLES["Not bad"]
     assert at.get("plotly_chart"), "the unrolled heatmaps of the review"

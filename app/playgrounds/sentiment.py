@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,16 +16,12 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from rnn_core.predict import predict
-from rnn_core.runs import load_run
+from rnn_core.runs import Run
 
-from ..run_access import task_runs
+from .. import run_access
+from ..run_access import replay
 
-TEXT_KEY = "sentiment_text"  # str: the review in the text box
-TRUTH_KEY = "sentiment_truth"  # dict: the random test review last placed in the box (text, label, rating, id)
-# dict read by the Inside page: {"run": run folder, "run_name", "task": "imdb", "text": the review,
-# "tokens": the words the model reads, "cut": words maxlen removed, "source": "pages/sentiment.py"}
-INSIDE_INPUT = "inside_input"
+MAX_CHARS = 1_000_000  # beyond this a paste is refused with a message (tokenizing it would stall the page)
 POS_RGB, NEG_RGB = (33, 102, 172), (178, 24, 43)  # RdBu's ends: blue pushes towards positive, red towards negative
 MIN_SCALE = 0.05  # a review whose words barely move P(positive) stays pale instead of being blown up
 TICK_WORDS = 40  # up to this many steps the x axis is labelled with the words themselves
@@ -73,23 +68,27 @@ class Analysis:
         return "Positive" if self.prediction == "pos" else "Negative"
 
 
-def analyse(model, task, text: str) -> Analysis:
+def analyse(model: Any, task: Any, text: str) -> Analysis:
     """Run ``text`` through ``model`` (an IMDB classifier) and return what it read and said after each word.
 
-    push[t] = P_t(pos) − P_{t−1}(pos), with P_{−1} the answer for the empty state (softmax of the head's bias).
-    Raises ValueError with a readable message for non-text or text longer than ``MAX_TEXT_CHARS`` characters.
+    push[t] = P_t(pos) − P_{t−1}(pos), with P_{−1} the answer for the empty state (the head on a zero state:
+    softmax of its bias). Raises ValueError with a readable message for non-text or text longer than MAX_CHARS
+    characters.
     """
     if not isinstance(text, str):
         raise ValueError(f"a review must be text, not {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"this text has {len(text):,} characters; paste at most {MAX_CHARS:,} (a long review is "
+                         f"about 10,000)")
     enc = task.encode_text(text)
-    out = predict(model, task, text)
+    rep = replay(model, task, text, full=False)  # only the head's output: P(positive) after every word
     pos = task.labels.index("pos")
-    p_pos = np.array([step["pos"] for step in out["per_step"]], dtype=np.float64)  # [seq]
-    with torch.no_grad():
-        prior = float(torch.softmax(model.head.bias.float(), dim=-1)[pos])  # the zero state's answer
+    p_pos = rep.prediction.values[:, pos]  # [seq]
+    final = task.decode(torch.from_numpy(rep.logits[-1]))  # the whole review read
+    prior = task.decode(model.head.bias.detach())["probabilities"]["pos"]  # the zero state's answer
     push = np.diff(p_pos, prepend=prior)  # [seq]
-    return Analysis(tokens=list(enc.tokens), oov=list(enc.oov), p_pos=p_pos, push=push, prior=prior,
-                    prediction=out["prediction"], p_final=float(out["probabilities"]["pos"]), cut=int(enc.cut),
+    return Analysis(tokens=list(enc.tokens), oov=list(enc.oov), p_pos=p_pos, push=push, prior=float(prior),
+                    prediction=final["prediction"], p_final=float(final["probabilities"]["pos"]), cut=int(enc.cut),
                     n_words=len(enc.tokens) - (enc.tokens[:1] == ["<start>"]),  # the tokenizer drops "<", ">"
                     n_oov=int(sum(enc.oov)))
 
@@ -161,37 +160,15 @@ def fig_curve(a: Analysis, height: int = 300) -> go.Figure:
 
 
 # -------------------------------------------------------------------------------------------- loading
-def imdb_runs(rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Usable IMDB runs: bundled ones first, then yours (newest first); damaged folders left out."""
-    return task_runs("imdb", rows)
-
-
-def run_label(r: dict[str, Any]) -> str:
-    m = r.get("final_metrics") or {}
-    acc = m.get("test_accuracy", m.get("val_accuracy"))
-    kind = "bundled" if r["pretrained"] else "your run"
-    return f"{r['name']} ({kind}, {(r.get('cell') or '?').upper()}" + (f", {acc:.1%} test)" if acc else ")")
-
-
-def run_stamp(path: str) -> float:
-    """The weights' modification time: part of the model cache key, so a retrained run is reloaded."""
-    try:
-        return (Path(path) / "weights.safetensors").stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def load_model(path: str, stamp: float):
-    """The run at ``path`` (model in eval mode, task with its vocabulary), loaded once per weights file."""
-    return load_run(path)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
-def analyse_cached(path: str, stamp: float, text: str) -> Analysis:
-    """``analyse`` for a run and text; recomputed only when either changes (a rerun with the same text is free)."""
-    run = load_model(path, stamp)
+def _analyse_cached(path: str, stamp: str, text: str) -> Analysis:
+    run = run_access.load(path)
     return analyse(run.model, run.task, text)
+
+
+def analyse_cached(run: Run, text: str) -> Analysis:
+    """``analyse`` for a run and text; recomputed only when either changes (a rerun with the same text is free)."""
+    return _analyse_cached(str(run.path), run_access.run_stamp(run.path), text)
 
 
 @st.cache_resource(show_spinner="Reading the IMDB test reviews…")
@@ -212,7 +189,7 @@ def random_review(reviews, rng: np.random.Generator) -> dict[str, Any]:
             "rating": int(reviews.ratings[i]), "review_id": int(reviews.review_ids[i])}
 
 
-def inside_input(run: dict[str, Any], text: str, a: Analysis) -> dict[str, Any]:
-    """What the Inside page needs to replay this review (stored under INSIDE_INPUT)."""
-    return {"run": run["path"], "run_name": run["name"], "task": "imdb", "text": text, "tokens": list(a.tokens),
+def inside_input(run: Run, text: str, a: Analysis) -> dict[str, Any]:
+    """What the Inside page needs to replay this review (stored under ``session.INSIDE_INPUT``)."""
+    return {"run": str(run.path), "run_name": run.name, "task": "imdb", "text": text, "tokens": list(a.tokens),
             "cut": a.cut, "source": "pages/sentiment.py"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..run_access import task_runs
+from ..run_access import usable_runs
 
 BASELINE_LABEL = "TF-IDF + logistic regression"
 
@@ -19,7 +19,7 @@ def baseline_note(task_name: str) -> None:
     from rnn_core.data import DownloadError
 
     found = cached_baseline()
-    runs = task_runs("imdb")
+    runs = usable_runs("imdb")
     bundled = [r for r in runs if r["pretrained"]]
     yours = [r for r in runs if not r["pretrained"] and "test_accuracy" in (r.get("final_metrics") or {})]
     with st.container(border=True):
