@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from ..model import RecurrentModel
+from .step import checked_cell
 
 BATCH = 128  # examples per replay call: bounds memory, and one long padded batch wastes little
 
@@ -69,11 +70,7 @@ def collect_states(
     """Replay ``x`` (token ids [n, seq] or features [n, seq, features]) and gather cell (layer, direction)'s state
     at every step inside each sequence. ``progress(fraction)`` is called after each batch."""
     cfg = model.cfg
-    if not -cfg.num_layers <= layer < cfg.num_layers:
-        raise ValueError(f"layer must be from 0 to {cfg.num_layers - 1} for this model, not {layer}")
-    layer %= cfg.num_layers
-    if direction not in model.directions():
-        raise ValueError(f"direction must be one of {', '.join(model.directions())}, not {direction!r}")
+    layer = checked_cell(model, layer, direction)
     n = int(x.shape[0])
     lens = model.lengths_of(x, lengths)
     lens = torch.full((n,), int(x.shape[1]), dtype=torch.long) if lens is None else lens  # [n]

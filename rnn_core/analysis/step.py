@@ -62,15 +62,23 @@ class CellMap:
         return self(s[None], xi[None])[0]
 
 
-def cell_map(model: RecurrentModel, layer: int = -1, direction: str = "fwd") -> CellMap:
-    """The CellMap of ``model``'s cell at ``layer`` (negative counts from the last) and ``direction``.
-    Parameters are detached: the analysis differentiates with respect to states, never weights."""
+def checked_cell(model: RecurrentModel, layer: int, direction: str) -> int:
+    """The layer index (negative counts from the last) of a cell that ``model`` has, in 0..layers-1; ValueError
+    saying what to pick when the layer or direction does not exist."""
     cfg = model.cfg
     if not -cfg.num_layers <= layer < cfg.num_layers:
         raise ValueError(f"layer must be from 0 to {cfg.num_layers - 1} for this model, not {layer}")
     layer %= cfg.num_layers
     if direction not in model.directions():
         raise ValueError(f"direction must be one of {', '.join(model.directions())}, not {direction!r}")
+    return layer
+
+
+def cell_map(model: RecurrentModel, layer: int = -1, direction: str = "fwd") -> CellMap:
+    """The CellMap of ``model``'s cell at ``layer`` (negative counts from the last) and ``direction``.
+    Parameters are detached: the analysis differentiates with respect to states, never weights."""
+    cfg = model.cfg
+    layer = checked_cell(model, layer, direction)
     sfx = f"_l{layer}" + ("_reverse" if direction == "bwd" else "")
     p = {n: getattr(model.rnn, f"{n}{sfx}").detach() for n in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")}
     return CellMap(cfg.cell, cfg.hidden_size, layer, direction, p["weight_ih"], p["bias_ih"], p["weight_hh"],
