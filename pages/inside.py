@@ -50,7 +50,7 @@ try:
         text = st.text_area("Your input", key=text_key, help=examples.INPUT_HELP.get(run.task.name), height=80)
         ex = examples.replay_text(run, text)
 except ValueError as e:
-    st.error(str(e))
+    st.error(run_access.quote(e, 400))
     st.stop()
 
 # -------------------------------------------------------------------------------------------- view
@@ -103,4 +103,7 @@ else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
              "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
-    draw(examples.replay_probe(run, int(epoch)), "inside.learn")
+    try:
+        draw(examples.replay_probe(run, int(epoch)), "inside.learn")
+    except ValueError as e:  # a probe that passed the load checks yet can't be replayed
+        st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rnn_core.model import build_model
 from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
+from rnn_core.runs.keeping import check_run_target, checkpoint_for
 from rnn_core.tasks import get_task
 from rnn_core.train import add_test_metrics, fit
 
@@ -19,6 +20,7 @@ from .job_state import Job
 def train_job(job: Job) -> None:
     """Train ``job.spec`` and save the run; sets the job's final state, message and run path."""
     spec = job.spec
+    check_run_target(spec.name)  # a save that would fail fails now, before any training
     job.set(phase="loading data")
     task = get_task(spec.task, **spec.task_options)
     if hasattr(task, "progress"):  # tasks that download their data report bytes as they arrive
@@ -32,8 +34,9 @@ def train_job(job: Job) -> None:
     job.set(phase="building the model")
     model = build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed)  # data-sized vocabularies
     probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
+    keep = checkpoint_for(task, spec.train_cfg, probe, name=spec.name, preset=spec.preset)  # every epoch's end
     history = fit(
-        model, task, spec.train_cfg, callbacks=[job, probe], stop_event=job.stop_event, splits=splits
+        model, task, spec.train_cfg, callbacks=[job, probe, keep], stop_event=job.stop_event, splits=splits
     )
     status = history.status
     if status == "finished" and splits.test is not None:
@@ -46,10 +49,11 @@ def train_job(job: Job) -> None:
         task,
         spec.train_cfg,
         history,
-        name=spec.name,
+        name=keep.name,
         preset=spec.preset,
         status=status,
         probe=probe.for_save(),
+        overwrite=keep.saved is not None,  # replaces the epoch-end save of the same run
     )
     done = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged"}[status]
     job.set(

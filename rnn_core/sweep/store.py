@@ -15,8 +15,8 @@ from safetensors.torch import load as safetensors_load
 
 from ..config import ModelConfig, TrainConfig
 from ..model import build_model
-from ..runs import read_run_config, save_run
-from ..runs.files import SWEEP_FILE, RunError, read_json, runs_dir, safe_name, safe_run_dir, write_json
+from ..runs import RunError, read_json, read_run_config, runs_dir, safe_name, safe_run_dir, save_run
+from ..runs.files import SWEEP_FILE, write_json
 from ..tasks import get_task
 from ..train import History
 from .spec import RunSpec, SweepSpec
