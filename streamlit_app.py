@@ -17,7 +17,7 @@ panel.job_manager()
 page = st.navigation(nav.sections())
 try:
     page.run()
-except Exception as exc:  # noqa: BLE001 - Streamlit's rerun/stop signals are BaseExceptions and pass through
+except Exception as exc:
     logging.getLogger("unrolled").exception("page %s failed", page.title)
     st.error(f"Something went wrong on this page ({type(exc).__name__}). Other pages and your runs are not "
              "affected: reload the page, or pick another run or input. The details are in the server log.",

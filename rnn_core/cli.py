@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import CELLS, OPTIMIZERS, ModelConfig, TrainConfig
 from .sweep.backend import RAY_ADDRESS_ENV as RAY_ENV
@@ -24,7 +24,7 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
         raise CliError(message)
 
 
@@ -334,6 +334,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback
+    except Exception as exc:
         print(f"error: {type(exc).__name__}: {_one_line(exc)} (unexpected; check the arguments)", file=sys.stderr)
         return 2

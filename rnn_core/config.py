@@ -114,27 +114,8 @@ class ModelConfig:
     def validate(self) -> "ModelConfig":
         """Raise ValueError with a message a person can act on; return self when fine. Every size is bounded
         here, from the config alone, so nothing is allocated for an impossible one (see also ``MAX_PARAMS``)."""
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
-        if self.head not in HEADS:
-            raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
-        if self.init not in INITS:
-            raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
-        for name in ("hidden_size", "num_layers", "output_size", "vocab_size"):
-            _whole_in_bounds(name, getattr(self, name))
-        # the unused one of embed_dim / input_size is still a bounded whole number (it reaches the summary)
-        _whole("embed_dim", self.embed_dim, 0, BOUNDS["embed_dim"][1])
-        _whole("input_size", self.input_size, 0, BOUNDS["input_size"][1])
-        _whole("padding_idx", self.padding_idx, 0, BOUNDS["vocab_size"][1])
-        for name in ("bidirectional", "double_softmax"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
-        if self.token_input:
-            _whole_in_bounds("embed_dim", self.embed_dim)
-            if not self.padding_idx < self.vocab_size:
-                raise ValueError("padding_idx must be a token id inside the vocabulary")
-        else:
-            _whole_in_bounds("input_size", self.input_size)
+        self._check_kinds()
+        self._check_sizes()
         for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
             _whole(name, getattr(self, name), 0, BOUNDS["vocab_size"][1])
         if self.tagger:
@@ -145,6 +126,33 @@ class ModelConfig:
         for name in ("dropout", "input_dropout", "word_dropout"):
             _number(name, getattr(self, name), *BOUNDS[name])
         return self
+
+    def _check_kinds(self) -> None:
+        """The named choices and the true/false fields."""
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
+        for name in ("bidirectional", "double_softmax"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
+
+    def _check_sizes(self) -> None:
+        """Every width and count of the word-level network within BOUNDS."""
+        for name in ("hidden_size", "num_layers", "output_size", "vocab_size"):
+            _whole_in_bounds(name, getattr(self, name))
+        # the unused one of embed_dim / input_size is still a bounded whole number (it reaches the summary)
+        _whole("embed_dim", self.embed_dim, 0, BOUNDS["embed_dim"][1])
+        _whole("input_size", self.input_size, 0, BOUNDS["input_size"][1])
+        _whole("padding_idx", self.padding_idx, 0, BOUNDS["vocab_size"][1])
+        if self.token_input:
+            _whole_in_bounds("embed_dim", self.embed_dim)
+            if not self.padding_idx < self.vocab_size:
+                raise ValueError("padding_idx must be a token id inside the vocabulary")
+        else:
+            _whole_in_bounds("input_size", self.input_size)
 
     def replace(self, **changes) -> "ModelConfig":
         return replace(self, **changes)

@@ -69,7 +69,7 @@ async def one_session(browser, base: str, i: int, train: bool) -> dict:
             await page.get_by_role("button", name="Train", exact=True).click()
             await page.get_by_text("Saved as run").wait_for(timeout=TRAIN_LIMIT_MS)
             out["trained"] = True
-    except Exception as e:  # noqa: BLE001 - a timeout or crash is this session's error, not the whole test's
+    except Exception as e:
         errors.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
     finally:
         await context.close()

@@ -3,6 +3,7 @@ sidebar, and check that a page shows no exception, no error alert and no browser
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -18,10 +19,8 @@ def wait_idle(page, timeout: float = 120_000, after_action: bool = False) -> Non
     RERUN_START_MS) for the rerun the last click or keystroke triggered to begin, so an idle page seen just
     before that rerun starts is not mistaken for its end. Limits are generous: tests must pass on a busy machine."""
     if after_action:
-        try:
+        with contextlib.suppress(Exception):
             page.wait_for_function(RUNNING, timeout=RERUN_START_MS, polling=50)
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the rerun was over before we looked
-            pass
     page.wait_for_selector(IDLE, timeout=timeout)
 
 

@@ -4,6 +4,7 @@ shortened), a damaged run is shown as damaged with the reason, and the other run
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
@@ -134,10 +135,8 @@ def _unblock(root: Path) -> None:
 
     for p in (root / "victim").iterdir():
         if p.is_fifo():
-            try:
+            with contextlib.suppress(OSError):
                 os.close(os.open(p, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
 
 
 @pytest.mark.parametrize("page", ["pages/runs.py", "pages/inside.py", "pages/letters_playground.py"])
