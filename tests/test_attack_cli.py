@@ -165,7 +165,32 @@ BENCH = {
     "tasks-extra": ["tasks", "--bogus"],
 }
 
-CASES: dict[str, list[str]] = {**TRAIN, **{k: [*L, "--out", v] for k, v in OUT.items()}, **EVAL,
+W = ["sweep", "--task", "letters", "--grid", "epochs=1"]
+SWEEP = {  # every one refused before a sweep folder exists or a worker starts
+    "sweep-seeds-huge-range": [*W, "--seeds", "0-9999999999"],
+    "sweep-seeds-many": [*W, "--seeds", ",".join(str(i) for i in range(1001))],
+    "sweep-seeds-text": [*W, "--seeds", "a-b"],
+    "sweep-seeds-twice": [*W, "--seeds", "1,1"],
+    "sweep-seeds-overlong": [*W, "--seeds", BIG],
+    "sweep-seeds-markdown": [*W, "--seeds", "[x](https://evil.example)"],
+    "sweep-size-cap": [*W, "--grid", "hidden=4096", "layers=16"],
+    "sweep-grid-unknown": [*W, "--grid", "flux=1,2"],
+    "sweep-grid-nan": [*W, "--grid", "lr=nan"],
+    "sweep-grid-inf": [*W, "--grid", "lr=inf"],
+    "sweep-grid-seed": [*W, "--grid", "seed=1,2"],
+    "sweep-grid-no-values": [*W, "--grid", "hidden="],
+    "sweep-grid-no-equals": [*W, "--grid", "hidden"],
+    "sweep-grid-twice": [*W, "--grid", "hidden=2", "hidden=3"],
+    "sweep-grid-too-many": [*W, "--grid", "batch_size=" + ",".join(str(i) for i in range(1, 1002))],
+    "sweep-grid-overlong": [*W, "--grid", f"hidden={BIG}"],
+    "sweep-option-sine-huge": ["sweep", "--task", "sine", "--grid", "window=100000000"],
+    "sweep-workers-zero": [*W, "--workers", "0"],
+    "sweep-task-unknown": ["sweep", "--task", "nope"],
+    "sweep-preset-unknown": [*W, "--preset", "nope"],
+    "sweep-backend-unknown": [*W, "--backend", "slurm"],
+}
+
+CASES: dict[str, list[str]] = {**TRAIN, **SWEEP, **{k: [*L, "--out", v] for k, v in OUT.items()}, **EVAL,
                                **{f"predict-{k}": ["predict", *v] for k, v in PREDICT.items()}, **BENCH}
 
 

@@ -104,3 +104,25 @@ def test_kill_9_mid_training_loses_at_most_the_epoch_in_progress(tmp_path):
     assert run.status == "interrupted" and len(run.metrics) >= 2 and run.warnings == []
     assert list(run.metrics["epoch"]) == list(range(1, len(run.metrics) + 1))
     assert "interrupted after epoch" in run.config["message"]
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_says_so_and_what_it_holds_on_its_page(tmp_path, monkeypatch, single_thread,
+                                                                   app_threads_restored):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(keeping, "MIN_SECONDS_BETWEEN_SAVES", 0.0)
+    task = get_task("letters")
+    mcfg, tcfg = task.configs("seed", epochs=10)
+    keep = checkpoint_for(task, tcfg, root=tmp_path, name="crashy")
+    with pytest.raises(RuntimeError, match="crash"):
+        fit(build_model(mcfg, seed=0), task, tcfg, callbacks=[keep, CrashAt(2)])
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["current_run"] = "crashy"
+    at.run()
+    at.switch_page("pages/letters_playground.py")
+    at.run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert any("cut short" in n and "2 epoch(s) of 10" in n for n in notes), notes

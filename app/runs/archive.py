@@ -30,10 +30,10 @@ def _import(key: str) -> None:
     try:
         path = import_run(data)
     except ValueError as e:  # RunError included: the archive's problem, in one line
-        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not import “{quote(upload.name)}”: {quote(e, 300)}")
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not import '{quote(upload.name)}': {quote(e, 300)}")
     else:
         session.set_current_run(path.name)
-        st.session_state[session.RUNS_MESSAGE] = ("success", f"Imported “{quote(upload.name)}” as run {path.name!r}.")
+        st.session_state[session.RUNS_MESSAGE] = ("success", f"Imported '{quote(upload.name)}' as run {path.name!r}.")
     st.session_state[session.RUNS_TABLE] = st.session_state.get(session.RUNS_TABLE, 0) + 1  # clears the uploader
 
 
