@@ -42,9 +42,10 @@ def current() -> dict[str, Any]:
 
 
 def load_settings() -> list[str]:
-    """Fill the widgets' state: from the URL on a session's first visit, else from the last settings
-    (Streamlit forgets a widget's value once its page is left). Returns notices about ignored URL values."""
-    if not st.session_state.get(session.URL_LOADED):
+    """Fill the widgets' state: from the URL on a session's first visit or when a link names other settings than
+    the session's (e.g. Home's "train your first network"), else from the last settings (Streamlit forgets a
+    widget's value once its page is left). Returns notices about ignored URL values."""
+    if not st.session_state.get(session.URL_LOADED) or _link_differs():
         values, notices = settings.from_query(st.query_params.to_dict())
         st.session_state[session.SETTINGS] = values
         st.session_state[session.URL_NOTICES] = notices
@@ -52,6 +53,23 @@ def load_settings() -> list[str]:
     saved = st.session_state[session.SETTINGS]
     _apply({k: v for k, v in saved.items() if session.widget_key(k) not in st.session_state})
     return st.session_state.pop(session.URL_NOTICES, [])
+
+
+def _link_differs() -> bool:
+    """The URL names a task and settings the session does not hold (this page writes its own settings to the URL,
+    so after a sidebar click or a rerun the two agree, or the URL is empty)."""
+    query = st.query_params.to_dict()
+    if "task" not in query:
+        return False
+    held = st.session_state.get(session.SETTINGS)
+    if not held:
+        return True
+    saved = settings.to_query(held)
+    if any(saved.get(k) != v for k, v in query.items() if k in settings.ORDER):
+        for name in settings.ORDER:  # the link's settings replace the widgets' values
+            st.session_state.pop(session.widget_key(name), None)
+        return True
+    return False
 
 
 def save_settings() -> dict[str, Any]:
