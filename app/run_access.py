@@ -153,9 +153,11 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None, 
     names = {r["path"]: r["name"] for r in runs}
     labels = {r["path"]: run_label(r, with_task=task is None) for r in runs}
     _preselect(key, runs, prefer, default)
-    path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.get, key=key,
+    path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.__getitem__, key=key,
                         on_change=_follow, args=(key, names),
                         help="A bundled model, or any run you trained on the Train page (Runs page).")
+    if path is None:  # Streamlit's types allow it; a picker with options always has a choice
+        st.stop()
     if prefer and prefer not in names.values():
         st.warning(f"There is no run named {prefer!r}{f' for the {task} task' if task else ''} here (it may have "
                    f"been renamed or deleted); showing **{names[path]}** instead. The Runs page lists every run.",

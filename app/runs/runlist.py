@@ -28,7 +28,7 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     out = []
     for r in rows:
         final = r.get("final_metrics") or {}
-        created = pd.to_datetime(r.get("created"), errors="coerce", utc=True)
+        created = pd.to_datetime(str(r.get("created") or ""), errors="coerce", utc=True)
         out.append({
             "name": r["name"], "task": r.get("task") or MISSING, "cell": (r.get("cell") or MISSING).upper(),
             "status": r.get("status") or MISSING,
