@@ -10,11 +10,5 @@ st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
 # file names; our own navigation turns it back on.
 st.set_option("client.showSidebarNavigation", True)
 page = st.navigation(nav.sections())
-try:
-    page.run()
-finally:
-    # Started after the page is drawn (importing torch takes seconds on a cold start), but on every view, so
-    # torch's one-off warm-up is done by the time someone presses Train.
-    from app.train import panel
-
-    panel.job_manager()
+nav.start_libraries()
+page.run()

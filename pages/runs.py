@@ -99,7 +99,8 @@ with st.container(horizontal=True):
 with st.expander("Training curves of this run"):
     batches, epochs = runlist.batches(run["path"]), metrics[name]
     for key in [k for k in ("loss", "accuracy", "mse") if f"train_{k}" in epochs]:
-        st.plotly_chart(curves.fig_curves(batches, epochs, key), key=f"run_{key}", config={"displaylogo": False})
+        fig = curves.fig_curves(batches, epochs, key, warmup=runlist.warmup(run.get("task")))
+        st.plotly_chart(fig, key=f"run_{key}", config={"displaylogo": False})
     st.caption(curves.READ_CURVES)
 if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")

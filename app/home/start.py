@@ -1,9 +1,13 @@
-"""Home's "where to start" paths and the tasks table with what each preset name means. Drawing the paths needs no
-torch, so a cold start shows them at once; the tasks table imports rnn_core only when it is drawn."""
+"""Home's "where to start" paths, the preset-name legend, and the tasks table with each preset's description."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
+
+from rnn_core.tasks import available as task_names
+from rnn_core.tasks import task_class
+from rnn_core.tasks.base import KIND_NAMES
 
 from .. import nav
 
@@ -47,13 +51,6 @@ def preset_names() -> None:
 
 def tasks_table() -> None:
     """Every bundled task with its kind, metric and presets, and each preset's description."""
-    # Imported here: rnn_core loads torch, which takes seconds on a cold start; the paths above are drawn first.
-    import pandas as pd
-
-    from rnn_core.tasks import available as task_names
-    from rnn_core.tasks import task_class
-    from rnn_core.tasks.base import KIND_NAMES
-
     rows = []
     for name in task_names():
         cls = task_class(name)

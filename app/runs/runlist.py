@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from rnn_core.runs import list_runs, read_csv
+from rnn_core.tasks import task_class
 
 from ..run_access import best_bundled, worth_seeing
 
@@ -87,3 +88,11 @@ def opening_run(rows: list[dict[str, Any]], current: str | None) -> str:
     own = next((r for r in rows if not r.get("pretrained") and worth_seeing(r)), None)
     best = own or best_bundled(rows)
     return (best or rows[0])["name"]
+
+
+def warmup(task: str | None) -> int:
+    """The task's warm-up steps (left out of a regression metric, counted in its loss); 0 for an unknown task."""
+    try:
+        return task_class(task or "").warmup
+    except (ValueError, ImportError):
+        return 0
