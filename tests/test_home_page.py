@@ -40,6 +40,7 @@ def test_home_offers_four_paths_and_says_what_preset_names_mean():
     assert (table["what it sets"].str.len() > 20).all()
 
 
+@pytest.mark.slow
 def test_the_train_link_opens_its_preset_even_after_train_was_used():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
