@@ -8,16 +8,17 @@ import logging
 import streamlit as st
 
 from app import nav
-from app.train import panel
 
 st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
-# The shared job manager starts with the first page view, so torch's one-off warm-up is done by the time
-# someone presses Train.
-panel.job_manager()
+# .streamlit/config.toml hides sidebar navigation, so the very first run of a fresh server — which Streamlit
+# starts in its old pages/-folder mode because pages/ sits beside this script — never flashes the lower-case
+# file names; our own navigation turns it back on.
+st.set_option("client.showSidebarNavigation", True)
 page = st.navigation(nav.sections())
+nav.start_libraries()
 try:
     page.run()
-except Exception as exc:
+except Exception as exc:  # Streamlit's rerun/stop signals are not Exceptions and pass through
     logging.getLogger("unrolled").exception("page %s failed", page.title)
     st.error(f"Something went wrong on this page ({type(exc).__name__}). Other pages and your runs are not "
              "affected: reload the page, or pick another run or input. The details are in the server log.",

@@ -165,3 +165,15 @@ def test_damaged_sweep_record_never_takes_the_page_down(case, tmp_path, monkeypa
     _assert_clean(at, f"sweeps {case}")
     assert at.title
     assert fingerprint(neighbor) == before, "LOST"
+
+
+REVIEW_LINKS = {"link": EVIL, "image": IMG, "script": "<script>alert(1)</script> great film",
+                "huge": "great " * 20_000, "control": "good\x00\x1b[31m film"}
+
+
+@pytest.mark.parametrize("case", list(REVIEW_LINKS))
+def test_sentiment_review_link_is_text(case, tmp_path, monkeypatch):
+    """``/sentiment?review=…`` fills the review box: whatever it holds is read as a review and shown as text."""
+    at = _open("pages/sentiment.py", tmp_path, monkeypatch, review=REVIEW_LINKS[case])
+    _assert_clean(at, f"sentiment ?review= {case}")
+    assert at.title
