@@ -229,3 +229,20 @@ def test_the_runs_list_shows_a_sweeps_runs_as_sweep_slash_run(tmp_path):
     assert set(rows) == {f"grid/{runs[0].name}", "plain"}  # the sweep folder itself is no (damaged) run
     assert rows[f"grid/{runs[0].name}"]["sweep"] == "grid" and rows["plain"]["sweep"] is None
     assert load_run(rows[f"grid/{runs[0].name}"]["path"]).status == "finished"
+
+
+@pytest.mark.slow
+def test_a_sweep_worker_sizes_the_model_to_the_loaded_data():
+    # The tagger's word and character vocabularies are known only once its data is loaded; a worker that built
+    # the preset's model as written indexed past its embedding (IndexError) on the first batch.
+    from safetensors.torch import load as load_safetensors
+
+    from rnn_core.sweep.worker import train_run
+
+    run = SweepSpec("pos", "seed", {"limit": [40], "epochs": [1]}, seeds=(0,)).runs()[0]
+    payload = train_run(run, num_threads=1)
+    assert payload["status"] == "finished" and 0.0 <= payload["final_metrics"]["test_accuracy"] <= 1.0
+    vocab = payload["task_state"]["vocab"]
+    weights = load_safetensors(payload["weights"])
+    word_rows = [v.shape[0] for k, v in weights.items() if k.endswith("embed.weight") and "char" not in k]
+    assert payload["model"]["vocab_size"] > 2 and word_rows == [payload["model"]["vocab_size"]] and vocab
