@@ -84,7 +84,7 @@ class LocalBackend:
         # copied (libgomp is not fork-safe) — so one torch thread per worker, or a forkserver.
         safe_fork = threading.active_count() == 1 and self.threads == 1
         self.start_method = start_method or ("fork" if safe_fork else "forkserver")
-        self._ctx = mp.get_context(self.start_method)
+        self._ctx: Any = mp.get_context(self.start_method)  # a fork or forkserver context (typeshed: BaseContext)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)
         else:
@@ -112,11 +112,12 @@ class LocalBackend:
     def poll(self, timeout: float) -> list[Message]:
         out: list[Message] = []
         by_conn = {conn: index for index, (_proc, conn) in self._running.items()}
-        for conn in wait(list(by_conn), timeout=timeout) if by_conn else []:
-            index = by_conn[conn]  # type: ignore[index]
+        ready = wait(list(by_conn), timeout=timeout) if by_conn else []
+        for conn in (c for c in by_conn if c in ready):
+            index = by_conn[conn]
             try:
-                while conn.poll():  # type: ignore[union-attr]
-                    msg: Message = conn.recv()  # type: ignore[union-attr]
+                while conn.poll():
+                    msg: Message = conn.recv()
                     out.append(msg)
                     if msg.kind in ("done", "failed"):
                         self._finish(index)
