@@ -17,13 +17,13 @@ RUNS = 8  # cell=rnn,gru × hidden 3,6 × seeds 0,1
 # The live table (the page's first table) as a list of {column: text} rows, read from its hidden accessible copy:
 # the grid itself is drawn on a canvas.
 LIVE_ROWS = """() => {
-  const grid = document.querySelector('%s');
+  const grid = document.querySelector('[data-testid="stDataFrame"]');
   if (!grid) return [];
   const heads = [...grid.querySelectorAll('[role="columnheader"]')].map(c => c.textContent.trim());
   return [...grid.querySelectorAll('[role="row"]')].map(r => [...r.querySelectorAll('[role="gridcell"]')])
     .filter(cells => cells.length === heads.length)
     .map(cells => Object.fromEntries(cells.map((c, i) => [heads[i], c.textContent.trim()])));
-}""" % GRID
+}"""
 # A run is training and part of its batches are done.
 PART_DONE = f"() => ({LIVE_ROWS})().some(r => r.state === 'running' && +r.done > 0 && +r.done < 1)"
 
