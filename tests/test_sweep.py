@@ -246,3 +246,17 @@ def test_a_sweep_worker_sizes_the_model_to_the_loaded_data():
     weights = load_safetensors(payload["weights"])
     word_rows = [v.shape[0] for k, v in weights.items() if k.endswith("embed.weight") and "char" not in k]
     assert payload["model"]["vocab_size"] > 2 and word_rows == [payload["model"]["vocab_size"]] and vocab
+
+
+@pytest.mark.slow
+def test_a_reused_worker_gives_each_run_the_result_it_gets_alone(tmp_path):
+    # A local worker trains run after run: what ran before in that process must not change a run's result.
+    from rnn_core.sweep.worker import train_run
+
+    spec = SweepSpec("letters", "seed", {"cell": ["rnn", "gru"], **QUICK}, seeds=(0, 1, 2))
+    engine = LocalBackend(workers=2)  # one torch thread each, as the comparison below
+    folder = run_sweep(spec, backend=engine, root=tmp_path)
+    assert engine.threads == 1 and len({r["pid"] for r in folder.runs}) <= 2  # two processes trained all six
+    for run, rec in zip(spec.runs(), folder.runs, strict=True):
+        alone = train_run(run, num_threads=1)["final_metrics"]
+        assert rec["final_metrics"] == pytest.approx(alone, rel=1e-5, abs=1e-7), (rec["name"], rec["pid"])
