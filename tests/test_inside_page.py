@@ -84,6 +84,7 @@ def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
     assert not at.get("plotly_chart") and not at.error
 
 
+@pytest.mark.slow
 def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     at = page(saved, monkeypatch, run="letters-4in-rnn")
     assert at.title[0].value == "Inside"
@@ -146,6 +147,7 @@ def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monk
         np.testing.assert_allclose(ex.prediction.values[t], expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figure):
     at = page(saved, monkeypatch, run="letters-lstm128")
     at.radio(key="inside.source").set_value("Your own input").run()
