@@ -81,7 +81,7 @@ def test_train_page_renders_the_seed_preset_and_writes_the_url(runs_dir):
     at.number_input(key="w.hidden_size").set_value(8).run()
     assert "Total params: 165" in at.code[0].value  # the summary follows the settings
     assert at.query_params["hidden_size"] == "8"
-    assert any("Changed from preset" in c.value and "hidden_size" in c.value for c in at.caption)
+    assert any("**Modified** from `seed`" in c.value and "hidden_size" in c.value for c in at.caption)
 
 
 def test_settings_survive_a_visit_to_another_page(runs_dir):
