@@ -33,6 +33,14 @@ LAYOUT: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 DEFAULT = "pages/home.py"  # needs no download and no trained run
+# task -> (the playground that opens its runs, its title)
+PLAYGROUND: dict[str, tuple[str, str]] = {
+    "letters": ("pages/letters_playground.py", "Letters playground"),
+    "sine": ("pages/sine_playground.py", "Sine playground"),
+    "imdb": ("pages/sentiment.py", "Sentiment"),
+    "digits": ("pages/digits.py", "Digits"),
+    "pos": ("pages/tagging.py", "Tagging"),
+}
 
 
 def exists(script: str) -> bool:

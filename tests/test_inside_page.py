@@ -218,3 +218,24 @@ def test_epoch_slider_opens_on_the_final_epoch_of_each_run(saved, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert at.select_slider(key="inside.epoch.letters-bigru").value == 5  # its last epoch, not the other run's 3
+
+
+@pytest.mark.slow
+def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure):
+    """Point 3: the validation reviews and the built figures are cached across sessions, so a fresh session opens
+    the bundled IMDB run on Inside at once after the first has (the script's own time; printed)."""
+    import time
+
+    times = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=300).run()
+        at.switch_page(PAGE)
+        at.query_params["run"] = "imdb-gru"
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+        assert len(at.get("plotly_chart")) == 2
+    print(f"\nInside imdb-gru script run: first session {times[0]:.2f} s, a fresh session after it {times[1]:.2f} s")
+    record_figure("inside imdb-gru fresh session script run (s)", times[1])
+    assert times[1] < 3.0 and times[1] < times[0] / 3, times
