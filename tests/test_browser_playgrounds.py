@@ -123,7 +123,7 @@ def test_letters_playground_follows_typing_key_by_key(streamlit_server, browser_
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Letters playground")
     box = page.get_by_label("Letters", exact=True)
     box.fill("")
@@ -146,7 +146,7 @@ def test_an_always_visible_button_clears_the_canvas(streamlit_server, browser_pa
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Sine playground")
     draw(page, wave(0.05, 0.95))
     prediction_shown(page)
@@ -154,7 +154,7 @@ def test_an_always_visible_button_clears_the_canvas(streamlit_server, browser_pa
     clear = page.get_by_role("button", name="Clear drawing")
     assert clear.is_visible()
     clear.click()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     page.get_by_text("The canvas is blank").wait_for(timeout=20_000)
     assert "toolbar" not in page.locator('[data-testid="stMain"]').inner_text()
     assert_clean(page, "sine cleared")
