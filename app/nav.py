@@ -77,7 +77,11 @@ def start_libraries() -> None:
     job manager's start means torch's one-off warm-up is done by the time someone presses Train.
     """
     if "app.train.panel" in sys.modules:
-        sys.modules["app.train.panel"].job_manager()
+        # Through the import system, not sys.modules: while another session is still importing it, the module
+        # is there half-initialised (no job_manager yet); the import statement waits for that session to finish.
+        from .train import panel as loaded
+
+        loaded.job_manager()
         return
     status = st.empty()
     status.info("Starting Unrolled: loading PyTorch — only on the first visit after the server starts…",
