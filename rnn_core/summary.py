@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cells import GATE_MULTIPLIER
-from .config import ModelConfig
+from .config import MAX_PARAMS, ModelConfig
 from .model import RecurrentModel
 
 KERAS_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -53,6 +53,16 @@ def param_count(cfg: ModelConfig) -> int:
     rec = sum(recurrent_layer_params(cfg, layer)[0] for layer in range(cfg.num_layers))
     head = (cfg.hidden_size * cfg.num_directions + 1) * cfg.output_size
     return embed + rec + head
+
+
+def check_params(cfg: ModelConfig) -> int:
+    """``param_count(cfg)``, or ValueError when it is above ``MAX_PARAMS`` (the cap of the Train page, the CLI
+    and saved runs alike)."""
+    n = param_count(cfg)
+    if n > MAX_PARAMS:
+        raise ValueError(f"this model would have {n:,} parameters; at most {MAX_PARAMS:,} are allowed (more would "
+                         "take hours per epoch on a CPU): lower the hidden units, layers or vocabulary")
+    return n
 
 
 def summary(model: Any, seq_len: int | None = None) -> list[dict[str, Any]]:
