@@ -166,6 +166,9 @@ class TrainConfig:
     val_fraction: float = 0.0  # > 0: carve this share of train off as validation (Keras validation_split)
     limit: int = 0  # > 0: use at most this many training examples (quick runs, tests)
     keep_best: bool = False  # at the end, restore the weights of the epoch with the best validation metric
+    # > 0: end training (as finished) once the validation metric reaches this value (accuracy ≥ it, MSE ≤ it):
+    # a solved task needs no more epochs, which keeps a sweep over easy and hard settings short
+    stop_at: float = 0.0
     device: str = "auto"  # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
     num_threads: int = 0  # torch intra-op threads for this job; 0 leaves torch's setting alone
 
@@ -183,6 +186,8 @@ class TrainConfig:
             raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
         if not BOUNDS["weight_decay"][0] <= self.weight_decay <= BOUNDS["weight_decay"][1]:
             raise ValueError(f"weight_decay must be from 0 to 1, not {self.weight_decay!r}")
+        if isinstance(self.stop_at, bool) or not isinstance(self.stop_at, (int, float)) or self.stop_at < 0:
+            raise ValueError(f"stop_at must be 0 (off) or a positive metric value, not {self.stop_at!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in [0, 1)")
         if self.device not in ("auto", "cpu", "cuda"):

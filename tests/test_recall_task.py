@@ -1,0 +1,72 @@
+"""The long-memory task (recall the first symbol after N distractors), fit's stop_at, and the probe's
+per-epoch memory record (gradients and spectral radii)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnn_core import build_model, fit, get_task, list_tasks
+from rnn_core.analysis.gradient_flow import gradient_flow
+from rnn_core.probe import ProbeRecorder, probe_grads, probe_radii
+from rnn_core.tasks.recall import DISTRACTOR_BOUNDS, SIZES, SYMBOLS, TARGETS
+
+
+def test_sequences_hold_the_answer_at_step_zero_only():
+    task = get_task("recall", distractors=7)
+    s = task.load()
+    assert len(s.train) == SIZES["train"] and len(s.val) == SIZES["val"] and len(s.test) == SIZES["test"]
+    assert s.train.x.shape == (SIZES["train"], 8, len(SYMBOLS))
+    assert torch.equal(s.train.x[:, 0].argmax(-1), s.train.y)  # the label is the first symbol
+    assert set(s.train.y.tolist()) == set(range(len(TARGETS)))
+    later = s.train.x[:, 1:].argmax(-1)
+    assert set(later.unique().tolist()) == set(range(len(SYMBOLS)))  # targets recur among the distractors
+    assert torch.equal(s.train.x, get_task("recall", distractors=7).load(seed=5).train.x)  # same data for any seed
+    assert not torch.equal(s.train.x[:, :8], get_task("recall", distractors=8).load().train.x[:, :8])
+    assert task.step_labels(s.train, 0) == list(s.train.meta["text"][0])
+
+
+def test_options_are_bounded_and_input_checked():
+    lo, hi = DISTRACTOR_BOUNDS
+    for bad in (0, hi + 1, 2.5, "many", True):
+        with pytest.raises(ValueError, match="distractors"):
+            get_task("recall", distractors=bad)
+    assert get_task("recall", distractors="40").distractors == 40
+    task = get_task("recall")
+    x, steps = task.encode("B efgA h")
+    assert x.shape == (1, 6, len(SYMBOLS)) and steps == list("BefgAh")
+    for bad, msg in (("", "type a first symbol"), ("e fgh", "first symbol must be"), ("Bxyz", "only distractors"),
+                     ("A" * (hi + 2), "at most")):
+        with pytest.raises(ValueError, match=msg):
+            task.encode(bad)
+    assert "recall" in [t["name"] for t in list_tasks()]
+    assert task.decode(torch.tensor([0.0, 3.0, 0.0, 0.0]))["prediction"] == "B"
+
+
+def test_stop_at_ends_training_as_finished_once_solved():
+    task = get_task("recall", distractors=3)
+    mcfg, tcfg = task.configs("seed", cell="gru", epochs=30, limit=256, stop_at=0.9)
+    hist = fit(build_model(mcfg, seed=0), task, tcfg)
+    assert hist.status == "finished"
+    assert len(hist.epochs) < 30 and hist.epochs[-1]["val_accuracy"] >= 0.9
+    assert all(r["val_accuracy"] < 0.9 for r in hist.epochs[:-1])
+    assert "stop_at" in hist.message
+    with pytest.raises(ValueError, match="stop_at"):
+        tcfg.replace(stop_at=-1).validate()
+
+
+def test_probe_keeps_gradients_and_radii_per_epoch():
+    task = get_task("recall", distractors=4)
+    splits = task.load(limit=128)
+    mcfg, tcfg = task.configs("seed", cell="lstm", epochs=2, limit=128, hidden_size=6)
+    model = build_model(mcfg, seed=0)
+    rec = ProbeRecorder(task, splits=splits)
+    fit(model, task, tcfg, callbacks=[rec], splits=splits)
+    t = rec.tensors()
+    assert sorted(probe_radii(t)) == [0, 1, 2]
+    assert probe_radii(t)[2]["layers.0.fwd"].shape == (4,)  # i, f, g, o blocks
+    grads = probe_grads(t, 2)["layers.0.fwd.hook_h"]
+    flow = gradient_flow(model, "classify", rec.x, rec.y, rec.lengths)
+    torch.testing.assert_close(grads, flow.grads)  # the last epoch's record is the trained model's gradient
+    assert not torch.equal(probe_grads(t, 0)["layers.0.fwd.hook_h"], grads)
+    assert probe_grads(t, 7) == {}
