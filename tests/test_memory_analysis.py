@@ -152,3 +152,23 @@ def test_impossible_interventions_say_what_to_change():
         hooks_for(model, [Intervention("zero_unit", unit=9)])
     with pytest.raises(ValueError, match="kind must be"):
         hooks_for(model, [Intervention("explode")])
+
+
+def test_hidden_for_budget_matches_parameter_counts():
+    from rnn_core.summary import hidden_for_budget, param_count
+
+    from app.memory.compare import SIZING, sized
+
+    base = ModelConfig(cell="lstm", input_size=8, hidden_size=32, output_size=4)
+    budget = param_count(base)
+    for cell in ("rnn", "gru", "lstm"):
+        cfg = base.replace(cell=cell)
+        h = hidden_for_budget(cfg, budget)
+        gap = abs(param_count(cfg.replace(hidden_size=h)) - budget)
+        assert gap <= abs(param_count(cfg.replace(hidden_size=h + 1)) - budget)
+        assert gap <= abs(param_count(cfg.replace(hidden_size=h - 1)) - budget)
+    assert hidden_for_budget(base, budget) == 32
+    same = sized(base, ["rnn", "lstm", "gru"], SIZING[0], 16)
+    assert {c: m.hidden_size for c, m in same.items()} == {"rnn": 16, "lstm": 16, "gru": 16}
+    budgeted = sized(base, ["rnn", "lstm", "gru"], SIZING[1], 32)
+    assert budgeted["lstm"].hidden_size == 32 and budgeted["rnn"].hidden_size > budgeted["gru"].hidden_size > 32
