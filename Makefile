@@ -10,7 +10,7 @@ STAMP := $(VENV)/.stamp
 TEST_STAMP := $(VENV)/.stamp-test
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test test-fast browser lint
+.PHONY: venv run dev test test-fast browser lint
 
 venv: $(STAMP)
 
@@ -25,8 +25,15 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
 	@touch $(TEST_STAMP)
 
+# No file watcher: a person using the app edits no source, and watching .venv's ~40,000 files overflows the
+# inotify queue (thousands of "Inotify queue overflowed" lines). `make dev` keeps watching, minus .venv.
 run: venv
-	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501 \
+		--server.fileWatcherType none
+
+# For editing the app: reload on save, watching the sources only (folderWatchBlacklist in .streamlit/config.toml).
+dev: venv
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501 --server.runOnSave true
 
 test: venv $(TEST_STAMP) browser
 	$(PY) -m pytest

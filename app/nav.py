@@ -3,6 +3,7 @@ out, so the app always starts). ``streamlit_app.py`` builds ``st.navigation`` fr
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import streamlit as st
@@ -55,7 +56,5 @@ def link(script: str, label: str, icon: str | None = None, **query: str) -> None
     run on its own with ``streamlit run pages/x.py``)."""
     if not exists(script):
         return
-    try:
+    with contextlib.suppress(StreamlitAPIException):  # the page is not in this run's navigation
         st.page_link(script, label=label, icon=icon, query_params=query or None)
-    except StreamlitAPIException:
-        pass

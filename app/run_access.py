@@ -119,9 +119,11 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None) 
     names = {r["path"]: r["name"] for r in runs}
     labels = {r["path"]: run_label(r, with_task=task is None) for r in runs}
     _preselect(key, names, prefer)
-    path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.get, key=key,
+    path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.__getitem__, key=key,
                         on_change=_follow, args=(key, names),
                         help="A bundled model, or any run you trained on the Train page (Runs page).")
+    if path is None:  # Streamlit's types allow it; a picker with options always has a choice
+        st.stop()
     try:
         run = load(path)
     except ValueError as e:  # a folder damaged since it was listed

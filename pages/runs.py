@@ -4,7 +4,7 @@ delete, download and open-inside for one run at a time."""
 import streamlit as st
 
 from app import nav, session
-from app.runs import runlist
+from app.runs import archive, runlist
 from app.train import curves
 from rnn_core.runs import delete_run, rename_run
 
@@ -46,6 +46,7 @@ st.write(
 )
 if message := st.session_state.pop(session.RUNS_MESSAGE, None):
     getattr(st, message[0])(message[1])
+archive.import_box()
 
 rows = runlist.runs()
 if not any(not r.get("pretrained") for r in rows):
@@ -94,6 +95,7 @@ with st.container(horizontal=True):
     st.download_button("Weights (safetensors)", runlist.download_bytes(run["path"], "weights.safetensors") or b"",
                        file_name=f"{name}.safetensors", mime="application/octet-stream", on_click="ignore",
                        icon=":material/download:", key=f"weights_{name}")
+    archive.download_button(run)
     nav.link("pages/inside.py", "Look inside", ":material/visibility:", run=name)
 with st.expander("Training curves of this run"):
     batches, epochs = runlist.batches(run["path"]), metrics[name]

@@ -83,9 +83,10 @@ st.caption(sentiment.READ_WORDS)
 st.plotly_chart(sentiment.fig_curve(a), key="sentiment_curve", config={"displaylogo": False})
 st.caption(sentiment.READ_CURVE)
 
-if nav.exists("pages/inside.py"):
-    if st.button("Look inside: hidden state and gates for this review", icon=":material/visibility:",
-                 type="primary", key="look_inside"):
-        st.session_state[session.INSIDE_INPUT] = sentiment.inside_input(run, text, a)
-        session.set_current_run(run.name)
-        st.switch_page("pages/inside.py")
+if nav.exists("pages/inside.py") and st.button(
+    "Look inside: hidden state and gates for this review", icon=":material/visibility:", type="primary",
+    key="look_inside",
+):
+    st.session_state[session.INSIDE_INPUT] = sentiment.inside_input(run, text, a)
+    session.set_current_run(run.name)
+    st.switch_page("pages/inside.py")

@@ -12,17 +12,17 @@ from .tasks import get_task, list_tasks
 from .train import History, evaluate, fit
 
 __all__ = [
-    "ModelConfig",
-    "TrainConfig",
-    "RecurrentModel",
+    "History",
     "HookPoint",
+    "ModelConfig",
+    "RecurrentModel",
+    "TrainConfig",
     "build_model",
+    "evaluate",
+    "fit",
     "get_task",
     "list_tasks",
-    "fit",
-    "evaluate",
-    "History",
-    "save_run",
     "load_run",
     "predict",
+    "save_run",
 ]

@@ -72,7 +72,7 @@ def fit_baseline(corpus: Corpus, tokenizer: Tokenizer) -> dict[str, Any]:
 
     rng = np.random.default_rng(SETTINGS["seed"])
     order = rng.permutation(len(train_text))
-    n_hold = int(round(len(order) * SETTINGS["holdout"]))
+    n_hold = round(len(order) * SETTINGS["holdout"])
     hold, fit_idx = order[:n_hold], order[n_hold:]
     scores: dict[str, float] = {}
     if n_hold >= 2 and len(set(y_train[fit_idx].tolist())) == 2:

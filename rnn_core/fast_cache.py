@@ -3,8 +3,9 @@
 Every gate depends only on x_t and h_{t-1}, and torch's fused kernel gives every h. So each layer and direction
 runs once through that kernel (the very op ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` call, one layer at a time so
 every layer's h is seen), and then all gates come from ``cells.py`` in a few batched operations over the whole
-sequence; the LSTM cell state c_t = f ⊙ c_{t-1} + i ⊙ g is a linear recurrence, solved by a parallel scan. Hooks never fire
-here and there is no graph: with hooks attached or ``incl_grad=True``, ``run_with_cache`` uses ``replay.py``.
+sequence; the LSTM cell state c_t = f ⊙ c_{t-1} + i ⊙ g is a linear recurrence, solved by a parallel scan.
+Hooks never fire here and there is no graph: with hooks attached or ``incl_grad=True``, ``run_with_cache`` uses
+``replay.py``.
 """
 
 from __future__ import annotations

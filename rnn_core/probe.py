@@ -64,7 +64,8 @@ class ProbeRecorder(Callback):
         self.labels: list[str] = []
         self.records: dict[int, dict[str, Tensor]] = {}  # epoch -> activation name -> [1, seq, units]
         self.memory: dict[int, dict[str, Tensor]] = {}  # epoch -> GRAD_/RADIUS_ key tail -> tensor (memory_record)
-        self._model = None
+        # A RecurrentModel or a Tagger: both name their activations and offer run_with_cache.
+        self._model: Any = None
         self._last_epoch = 0
 
     # ------------------------------------------------------------------------------------- callback
@@ -82,7 +83,7 @@ class ProbeRecorder(Callback):
             self._record(event.epoch)
 
     def on_train_end(self, event: TrainEnd) -> None:
-        if self._model is not None and 0 < self._last_epoch and self._last_epoch not in self.records:
+        if self._model is not None and self._last_epoch > 0 and self._last_epoch not in self.records:
             self._record(self._last_epoch)
 
     def _pick_probe(self) -> None:
@@ -100,6 +101,8 @@ class ProbeRecorder(Callback):
     @torch.no_grad()
     def _record(self, epoch: int) -> None:
         model = self._model
+        if model is None or self.x is None:
+            return  # nothing to record before training begins
         device = next(model.parameters()).device
         names = self.names
         if names is None:
@@ -122,7 +125,7 @@ class ProbeRecorder(Callback):
     def tensors(self) -> dict[str, Tensor]:
         """Everything recorded, flat for safetensors: ``probe/x``, ``probe/lengths``, ``probe/y`` (the
         target) and ``epoch{k}/<activation name>`` for every recorded epoch k."""
-        if self.x is None:
+        if self.x is None or self.lengths is None or self.y is None:
             return {}
         out = {PROBE_X: self.x.contiguous(), PROBE_LENGTHS: self.lengths.contiguous(), PROBE_Y: self.y.contiguous()}
         for epoch in self.epochs:
@@ -162,7 +165,7 @@ def memory_record(model: RecurrentModel, kind: str, x: Tensor, y: Tensor, length
 # ------------------------------------------------------------------------------------------ reading
 def probe_epochs(probe: Mapping[str, Tensor]) -> list[int]:
     """The epochs a saved probe holds, ascending."""
-    found = {int(m.group(1)) for k in probe.keys() if (m := _EPOCH_KEY.match(k))}
+    found = {int(m.group(1)) for k in probe if (m := _EPOCH_KEY.match(k))}
     return sorted(found)
 
 
@@ -170,7 +173,7 @@ def probe_cache(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
     """The activations recorded at ``epoch`` as a cache like ``run_with_cache`` returns (name → tensor
     [1, seq, units], float32). ValueError when that epoch was not recorded."""
     prefix = f"epoch{epoch}/"
-    out = {k[len(prefix) :]: probe[k].float() for k in probe.keys() if k.startswith(prefix)}
+    out = {k[len(prefix) :]: probe[k].float() for k in probe if k.startswith(prefix)}
     if not out:
         have = probe_epochs(probe)
         raise ValueError(f"the probe holds no epoch {epoch}; recorded epochs: {have or 'none'}")
@@ -194,15 +197,15 @@ def probe_radii(probe: Mapping[str, Tensor]) -> dict[int, dict[str, Tensor]]:
 
 def probe_target(probe: Mapping[str, Tensor]) -> Tensor | None:
     """The probe example's target as saved (None for probes saved without one)."""
-    return probe[PROBE_Y] if PROBE_Y in probe.keys() else None
+    return probe.get(PROBE_Y, None)
 
 
 def probe_input(probe: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
     """The probe's model input x [1, seq, ...] and lengths [1]."""
-    if PROBE_X not in probe.keys():
+    if PROBE_X not in probe:
         raise ValueError("this run has no probe input saved; train it again with a ProbeRecorder")
     x = probe[PROBE_X]
-    lengths = probe[PROBE_LENGTHS] if PROBE_LENGTHS in probe.keys() else torch.tensor([x.shape[1]])
+    lengths = probe[PROBE_LENGTHS] if PROBE_LENGTHS in probe else torch.tensor([x.shape[1]])
     return x, lengths.long()
 
 

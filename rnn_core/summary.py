@@ -191,4 +191,4 @@ def summary_text(model: RecurrentModel, seq_len: int | None = None, title: str =
     return "\n".join(lines)
 
 
-__all__ = ["summary", "summary_text", "param_count", "recurrent_layer_params"]
+__all__ = ["param_count", "recurrent_layer_params", "summary", "summary_text"]

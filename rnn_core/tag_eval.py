@@ -62,7 +62,7 @@ class TagScores:
 
     def summary(self) -> dict[str, Any]:
         return {"accuracy": self.accuracy, "known_accuracy": self.known_accuracy,
-                "unknown_accuracy": self.unknown_accuracy, "n": int(len(self.gold)),
+                "unknown_accuracy": self.unknown_accuracy, "n": len(self.gold),
                 "n_unknown": int((~self.seen).sum())}
 
 
@@ -103,16 +103,18 @@ def report(run_name: str, data_dir: str | None = None) -> dict[str, Any]:
     on and zeroed, and the most-frequent-tag baseline on the same words."""
     from .pos_baseline import baseline_scores
     from .runs import load_run
+    from .tasks.pos import as_pos_task
 
     run = load_run(run_name)
-    data = run.task.load_split("test", data_dir)
+    task = as_pos_task(run.task)
+    data = task.load_split("test", data_dir)
     on = score_split(run.model, data, run.task.labels)
     out: dict[str, Any] = {"run": str(run.path), "test": on.summary()}
     hooks = backward_off(run.model)
     if hooks:
         off = score_split(run.model, data, run.task.labels, hooks)
         out["test_backward_zeroed"] = {**off.summary(), "changed": int((off.pred != on.pred).sum())}
-    out["baseline"] = baseline_scores(run.task.read("train", data_dir), run.task.read("test", data_dir))
+    out["baseline"] = baseline_scores(task.read("train", data_dir), task.read("test", data_dir))
     return out
 
 

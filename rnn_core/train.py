@@ -85,7 +85,7 @@ def split_validation(splits: Splits, cfg: TrainConfig) -> tuple[SeqData, SeqData
     g = torch.Generator().manual_seed(cfg.seed)
     if cfg.val_fraction > 0:
         perm = torch.randperm(len(train), generator=g)
-        n_val = max(1, int(round(len(train) * cfg.val_fraction)))
+        n_val = max(1, round(len(train) * cfg.val_fraction))
         val, train = train.subset(perm[-n_val:]), train.subset(perm[:-n_val])
     else:
         val = splits.val

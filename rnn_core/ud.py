@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import conllu
 
@@ -63,7 +63,7 @@ class Sentence:
     text: str = ""
 
 
-def iter_conllu(source: str | os.PathLike | io.TextIOBase) -> Iterator[Sentence]:
+def iter_conllu(source: str | os.PathLike | TextIO) -> Iterator[Sentence]:
     """Sentences of a CoNLL-U file (a path, or an open text stream) parsed with ``conllu``.
 
     Only syntactic words count: multiword-token ranges (id ``3-4``, e.g. "don't" over "do" + "n't") and
@@ -86,7 +86,7 @@ def iter_conllu(source: str | os.PathLike | io.TextIOBase) -> Iterator[Sentence]
             yield Sentence(tuple(words), tuple(tags), tl.metadata.get("sent_id", ""), tl.metadata.get("text", ""))
 
 
-def read_conllu(source: str | os.PathLike | io.TextIOBase) -> list[Sentence]:
+def read_conllu(source: str | os.PathLike | TextIO) -> list[Sentence]:
     return list(iter_conllu(source))
 
 

@@ -17,9 +17,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import run_access  # noqa: E402
-from app.playgrounds import sentiment  # noqa: E402
-from rnn_core.runs import load_run  # noqa: E402
+from app import run_access
+from app.playgrounds import sentiment
+from rnn_core.runs import load_run
 
 
 def review_of(words: int) -> str:

@@ -6,6 +6,7 @@ per-session temporary UNROLLED_RUNS_DIR so tests never touch a person's runs/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -163,10 +164,8 @@ def browser_page(browser, request):
     try:
         yield page
     finally:
-        try:
+        with contextlib.suppress(Exception):  # a crashed page must not hide the test's own failure
             snap()
-        except Exception:  # a crashed page must not hide the test's own failure
-            pass
         context.close()
 
 

@@ -97,7 +97,7 @@ def test_a_damaged_cache_file_is_recomputed(data):
 def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("UNROLLED_CACHE_DIR", str(tmp_path / "cache"))
     assert baseline.cached_baseline(tmp_path / "empty") is None
-    with pytest.raises(DownloadError, match="aclImdb_v1.tar.gz"):
+    with pytest.raises(DownloadError, match=r"aclImdb_v1\.tar\.gz"):
         baseline.baseline_accuracy(tmp_path / "empty")
 
 

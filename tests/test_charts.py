@@ -25,7 +25,7 @@ def test_loss_figure_has_batch_ema_train_and_val_traces_with_exact_values():
     batches, epochs = history()
     fig = fig_curves(batches, epochs, "loss", batches_per_epoch=4)
     assert trace_names(fig) == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]
-    raw, smooth, train, val = fig.data
+    raw, _smooth, train, val = fig.data
     assert list(raw.y) == [r["loss"] for r in batches]
     assert list(val.y) == [r["val_loss"] for r in epochs]
     assert list(train.x) == [1, 2, 3]

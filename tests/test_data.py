@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import tarfile
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_download_lands_file_atomically_and_reports_progress(server, tmp_path):
     assert out == dest and dest.read_bytes() == BODY
     assert _leftovers(dest.parent) == ["aclImdb_v1.tar.gz"]  # no .part left over
     assert seen[-1] == (len(BODY), len(BODY)) and len(seen) > 1
-    assert all(a[0] < b[0] for a, b in zip(seen, seen[1:]))
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(seen))
     with tarfile.open(dest) as tar:  # what arrived is the archive that was served
         assert tar.getnames() == ["aclImdb/blob.bin"]
 
@@ -112,7 +113,7 @@ def test_connection_dropped_mid_file(server, tmp_path):
 
 def test_stalled_server_times_out(server, tmp_path):
     dest = tmp_path / "a.tar.gz"
-    with pytest.raises(DownloadError, match="timeout|timed out"):
+    with pytest.raises(DownloadError, match=r"timeout|timed out"):
         download(server.url("/stall.tar.gz"), dest, SHA, len(BODY), timeout=0.5)
     assert _leftovers(tmp_path) == []
 

@@ -132,7 +132,7 @@ def test_a_damaged_file_in_the_data_folder_reaches_the_task_as_a_clear_error(tmp
     shutil.copy(IMAGES, tmp_path / "mnist" / IMAGES.name)
     (tmp_path / "mnist" / LABELS.name).write_bytes(LABELS.read_bytes()[:-100])
     task = get_task("digits", source="mnist", split="test-files-only", download=False)
-    with pytest.raises(IdxError, match="t10k-labels-idx1-ubyte.gz"):
+    with pytest.raises(IdxError, match=r"t10k-labels-idx1-ubyte\.gz"):
         task.load(data_dir=str(tmp_path))
 
 
@@ -168,6 +168,6 @@ def test_mnist_download_with_a_wrong_md5_keeps_nothing(tmp_path):
         srv.add(f"/m/{IMAGES.name}", IMAGES.read_bytes())
         srv.add(f"/m/{LABELS.name}", bytes(body))
         task = get_task("digits", source="mnist", split="test-files-only", base_url=srv.url("/m"))
-        with pytest.raises(DownloadError, match="checksum mismatch .* expected md5 ec29112dd5afa0611ce80d1b7f02629c"):
+        with pytest.raises(DownloadError, match=r"checksum mismatch .* expected md5 ec29112dd5afa0611ce80d1b7f02629c"):
             task.load(data_dir=str(tmp_path))
     assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == [IMAGES.name]  # no .part, no bad file

@@ -44,7 +44,7 @@ def test_sine_model_state_space_end_to_end():
     assert int(metrics["Slow points"].replace(",", "")) > 0
     text = " ".join(m.value for m in at.markdown)
     assert "circles the PC 1–PC 2 plane" in text  # the measured rotation, said plainly
-    variance, space, eigen, tau = figures(at)
+    variance, space, eigen, _tau = figures(at)
     assert {"trained: per PC", "untrained: per PC"} <= set(names(variance))
     assert {"initial state", "slow points", "sine, 2 cycles"} <= set(names(space))
     assert len(space["frames"]) > 10 and space["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"

@@ -223,7 +223,7 @@ def test_missing_data_downloads_through_the_real_path(tmp_path, monkeypatch):
         remote = RemoteFile("aclImdb_v1.tar.gz", url, hashlib.sha256(body).hexdigest(), len(body), "imdb",
                             imdb_mod.IMDB_FILE.alternatives)
         monkeypatch.setattr(imdb_mod, "IMDB_FILE", remote)
-        with pytest.raises(DownloadError, match="aclImdb_v1.tar.gz"):
+        with pytest.raises(DownloadError, match=r"aclImdb_v1\.tar\.gz"):
             get_task("imdb", download=False).load(data_dir=str(data))
         seen = []
         task = get_task("imdb")

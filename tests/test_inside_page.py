@@ -111,7 +111,7 @@ def test_typed_input_and_bad_input(saved, monkeypatch):
     assert not at.exception, at.exception
     main = specs(at)[0]
     assert len(main["frames"]) == 7
-    assert "abcdeab" == "".join(s["label"].split("input <b>")[1][0] for s in main["layout"]["sliders"][0]["steps"])
+    assert "".join(s["label"].split("input <b>")[1][0] for s in main["layout"]["sliders"][0]["steps"]) == "abcdeab"
     at.text_area(key="inside.text.letters").set_value("xyz").run()
     assert not at.exception and any("not" in e.value and "a, b, c, d, e" in e.value for e in at.error)
     assert not at.get("plotly_chart")

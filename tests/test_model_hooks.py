@@ -207,11 +207,11 @@ def test_leaving_an_inner_hooks_block_keeps_the_outer_blocks_hooks():
 
 def test_an_inner_block_that_fails_to_attach_leaves_the_outer_hooks():
     model = make_model("gru")
-    x, lengths = make_batch(token=False)
+    _x, _lengths = make_batch(token=False)
     with model.hooks([("layers.0.fwd.hook_z", _ones)]):
-        with pytest.raises(KeyError, match="hook_f"):
-            with model.hooks([("layers.0.fwd.hook_z", _ones), ("layers.0.fwd.hook_f", _ones)]):
-                pass
+        with pytest.raises(KeyError, match="hook_f"), \
+                model.hooks([("layers.0.fwd.hook_z", _ones), ("layers.0.fwd.hook_f", _ones)]):
+            pass
         assert model.hook_points["layers.0.fwd.hook_z"].hooks == [_ones]
 
 

@@ -150,7 +150,7 @@ def test_training_letters_draws_train_and_val_curves_and_saves_the_run(runs_dir)
     (row,) = list_runs(runs_dir, include_pretrained=False)
     assert row["status"] == "finished" and row["final_metrics"]["val_accuracy"] == 1.0
     probe = load_run(row["path"]).probe  # the Inside page's trace of the probe input during training
-    assert "probe/x" in probe.keys() and "epoch30/hook_logits" in probe.keys()
+    assert "probe/x" in probe and "epoch30/hook_logits" in probe
 
 
 def test_stop_keeps_the_partial_run(runs_dir):

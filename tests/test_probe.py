@@ -38,7 +38,7 @@ def _letters_fit(epochs=5, **rec_kw):
 
 
 def test_records_once_per_epoch_and_values_change():
-    task, model, rec, hist, calls = _letters_fit(epochs=5)
+    task, model, rec, _hist, calls = _letters_fit(epochs=5)
     assert rec.epochs == [0, 1, 2, 3, 4, 5]  # the untrained net, then one record per epoch
     assert calls == 6  # one replay per record, nothing more
     assert rec.labels == ["a"]  # first validation example of letters: a → b

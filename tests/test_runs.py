@@ -5,6 +5,7 @@ import json
 import math
 import pickle
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import torch
@@ -34,7 +35,7 @@ class TinyTask(Task):
 
     name = "tiny"
     kind = "classify"
-    presets = {"seed": Preset("tiny")}
+    presets: ClassVar[dict[str, Preset]] = {"seed": Preset("tiny")}
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -129,7 +130,7 @@ def test_default_names_are_unique_and_status_follows_history(root):
 
 
 def test_overwrite_replaces_a_run(saved, root):
-    path, _ = saved
+    _path, _ = saved
     task = TinyTask()
     save_run(
         build_model(task.base_model_config()), task, TrainConfig(epochs=7), name="my-run", root=root, overwrite=True
@@ -311,7 +312,7 @@ def test_damaged_probe_and_metrics_give_run_errors(saved):
     path, _ = saved
     (path / "probe.safetensors").write_bytes(b"garbage")
     run = load_run(path, task_factory=tiny_factory)  # the probe is only read when used
-    with pytest.raises(RunError, match="probe.safetensors"):
+    with pytest.raises(RunError, match=r"probe\.safetensors"):
         list(run.probe)
     (path / "metrics.csv").write_bytes(b'a,b\n1,"2\n')
     expect_damaged(path, "metrics.csv")
@@ -325,7 +326,7 @@ def test_unknown_task_is_a_clear_error(saved):
 
 # ------------------------------------------------------------------------------------------- managing
 def test_list_runs_reports_damaged_folders_and_skips_temporaries(saved, root):
-    path, _ = saved
+    _path, _ = saved
     task = TinyTask()
     save_run(build_model(task.base_model_config()), task, TrainConfig(), history(1), root=root, name="second")
     (root / "broken").mkdir()

@@ -129,7 +129,7 @@ def test_too_long_a_paste_gets_a_message_not_an_error():
     assert "paste at most" in at.warning[0].value and not at.metric
 
 
-@pytest.mark.parametrize("text", ["😀🎬🍿 🤩🤩", "这部电影非常好看，演员也很棒",
+@pytest.mark.parametrize("text", ["😀🎬🍿 🤩🤩", "这部电影非常好看，演员也很棒"  # noqa: RUF001 - the full-width comma is part of the test,
                                   "Una película preciosa, me encantó muchísimo"])
 def test_emoji_and_other_languages_give_an_answer_and_a_warning(text):
     at = page(text)

@@ -4,6 +4,7 @@ overlapping strokes — give a message or a sensible curve, never an exception."
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -24,7 +25,7 @@ def fabric_path(points: np.ndarray, **extra) -> dict:
     """``points`` as fabric.js's free-drawing brush stores them: M, then Q segments whose control points are
     the sampled points and whose ends are the midpoints between them, then L; positioned by its box centre."""
     cmds = [["M", *points[0]]]
-    for p, q in zip(points[:-1], points[1:]):
+    for p, q in itertools.pairwise(points):
         cmds.append(["Q", *p, *((p + q) / 2)])
     cmds.append(["L", *points[-1]])
     lo, hi = points.min(axis=0), points.max(axis=0)
@@ -98,7 +99,7 @@ def test_a_path_moved_or_scaled_on_the_canvas_is_read_where_it_is_shown():
     moved = path_points(fabric_path(pts)["path"])
     shifted = strokes_from_json({"objects": [fabric_path(pts, left=300.0, top=100.0)]})[0][0]
     # The box centre moved from (200, 120) to (300, 100): every point moves by the same amount.
-    np.testing.assert_allclose(shifted, moved + [100.0, -20.0], atol=1e-6)
+    np.testing.assert_allclose(shifted, moved + np.array([100.0, -20.0]), atol=1e-6)
     doubled = strokes_from_json({"objects": [fabric_path(pts, scaleX=2.0)]})[0][0]
     assert doubled[:, 0].min() == pytest.approx(0, abs=1) and doubled[:, 0].max() == pytest.approx(400, abs=1)
 

@@ -92,7 +92,7 @@ def test_summary_is_mean_sd_min_max_over_finished_seeds_only():
 def ray_cluster():
     """A local Ray instance with 2 CPUs and no dashboard, for the tests' module."""
     try:
-        import ray  # noqa: F401
+        import ray
     except ImportError:
         msg = "ray is not installed: make test installs it (requirements-test.txt)"
         pytest.fail(msg) if os.environ.get("CI", "").lower() == "true" else pytest.skip(msg)

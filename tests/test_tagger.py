@@ -127,7 +127,7 @@ def test_a_tagger_config_must_tag_every_word():
 def test_replay_without_character_names_takes_the_fused_character_vectors_and_agrees():
     model = make_tagger("lstm", True)
     x = make_words()
-    full, cache = model.run_with_cache(x)
+    full, _cache = model.run_with_cache(x)
     short, only = model.run_with_cache(x, names_filter=["hook_logits"])
     assert list(only) == ["hook_logits"] and torch.allclose(full, short, atol=1e-6)
 

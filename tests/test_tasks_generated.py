@@ -132,7 +132,7 @@ def test_sine_splits_shapes_and_determinism():
     assert not torch.allclose(a.train.x[:500], a.val.x)  # splits are different waves
     # Amplitude 1: sin² + cos² = 1 at every step; frequencies within 1–4 cycles per 60 steps.
     assert torch.allclose(a.train.x**2 + a.train.y**2, torch.ones(1), atol=1e-5)
-    assert 1.0 <= min(a.train.meta["freq"]) and max(a.train.meta["freq"]) <= 4.0
+    assert min(a.train.meta["freq"]) >= 1.0 and max(a.train.meta["freq"]) <= 4.0
     assert len(task.load(limit=100).train) == 100
 
 

@@ -77,7 +77,7 @@ def test_one_heatmap_per_quantity_with_exact_values_in_unit_order():
 
 
 def test_colour_scales_follow_the_quantity():
-    views, steps, x, pred = replay("lstm", seq=6, units=4)
+    views, steps, _x, pred = replay("lstm", seq=6, units=4)
     maps = heatmaps(fig_unrolled(views, steps, "lstm", prediction=pred), "fwd")
     for q in ("i", "f", "o"):
         assert (maps[q].zmin, maps[q].zmax) == (0, 1) and maps[q].zmid is None
@@ -141,7 +141,7 @@ def test_lstm_equation_numbers_add_up(direction):
     acts = views[direction]
     for t in range(6):
         text = equation_html("lstm", acts, t, unit=2, direction=direction)
-        i, f, g, o, f_, c_prev, i_, g_, c, o_, c_again, h = numbers(text)
+        i, f, g, o, _f, c_prev, _i, _g, c, _o, _c_again, h = numbers(text)
         prev = t - 1 if direction == "fwd" else t + 1
         expected_prev = float(acts["c"][prev, 2]) if 0 <= prev < 6 else 0.0
         assert c_prev == pytest.approx(expected_prev, abs=1e-3)
@@ -153,12 +153,12 @@ def test_lstm_equation_numbers_add_up(direction):
 def test_gru_and_rnn_equation_numbers_add_up():
     views, *_ = replay("gru", seq=5, units=3, seed=1)
     for t in range(5):
-        r, z, n, one_minus_z, n_, z_, h_prev, h = numbers(equation_html("gru", views["fwd"], t, unit=1))
+        _r, z, n, one_minus_z, _n, _z, h_prev, h = numbers(equation_html("gru", views["fwd"], t, unit=1))
         assert one_minus_z == pytest.approx(1 - z, abs=1e-3)
         assert h == pytest.approx((1 - z) * n + z * h_prev, abs=3e-3)
     views, *_ = replay("rnn", seq=5, units=3, seed=1)
     for t in range(5):
-        pre, h_prev, pre_, h = numbers(equation_html("rnn", views["fwd"], t, unit=0))
+        pre, _h_prev, _pre, h = numbers(equation_html("rnn", views["fwd"], t, unit=0))
         assert h == pytest.approx(np.tanh(pre), abs=2e-3)
 
 

@@ -82,7 +82,7 @@ def fig_reading(r: Reading, columns: bool = False, frame_ms: int = 350) -> go.Fi
         return [*_row_shapes(side, t, columns), cursor]
 
     fig.layout.shapes = shapes(0)
-    fig.frames = [go.Frame(name=str(t), layout=dict(shapes=shapes(t))) for t in xs]
+    fig.frames = [go.Frame(name=str(t), layout=dict(shapes=shapes(int(t)))) for t in xs]
     labels = []
     for t in xs:
         top = int(r.probs[t].argmax())

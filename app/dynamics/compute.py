@@ -38,6 +38,11 @@ class Analysis:
     seconds: float
 
 
+def _show(bar: Any, fraction: float, message: str) -> None:
+    """The analysis's progress on the page's bar."""
+    bar.progress(min(1.0, fraction), text=message)
+
+
 @st.cache_resource
 def _store() -> OrderedDict[tuple, Analysis]:
     # One in-process store, not st.cache_data: the computation reports progress to elements on the page, which a
@@ -59,7 +64,7 @@ def analysis(run: Any, path: str, stamp: str, options: Options, n_inputs: int = 
         inputs = example_inputs(run.task, n_inputs)
         labels = inputs.y if inputs.y.dim() == 1 else None
         dyn = analyse(run.model, inputs.x, inputs.lengths, labels, options,
-                      progress=lambda f, msg: bar.progress(min(1.0, f), text=msg), init_seed=run.train_cfg.seed)
+                      progress=lambda f, msg: _show(bar, f, msg), init_seed=run.train_cfg.seed)
         seconds = time.perf_counter() - start
         status.update(label=f"Analysed {len(inputs)} examples and {options.n_starts} starts in {seconds:.1f} s",
                       state="complete", expanded=False)

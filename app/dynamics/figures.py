@@ -142,7 +142,7 @@ def _add_trajectories(fig: go.Figure, dyn: Dynamics, trajectories: list[Trajecto
                         marker=dict(size=10, color=colour, line=dict(width=1, color="white")))
     longest = max(len(p) for p in paths)
     stride = max(1, int(np.ceil(longest / MAX_FRAMES)))
-    ends = list(range(1, longest, stride)) + [longest]
+    ends = [*range(1, longest, stride), longest]
     frames = []
     for end in ends:
         data = []

@@ -67,13 +67,13 @@ def step_prediction(kind: str, logits: np.ndarray, names: list[str], target=None
         tgt = None if target is None else np.asarray(target, dtype=np.float64).reshape(seq, -1)[:, : logits.shape[1]]
         names = names or [f"y{k}" for k in range(logits.shape[1])]
         return StepPrediction(kind, logits, list(names), tgt)
-    tgt = None
+    classes = None
     if target is not None:
-        tgt = np.asarray(target, dtype=np.int64).reshape(-1)
-        tgt = np.full(seq, int(tgt[0])) if tgt.size == 1 else tgt[:seq]
-        tgt = np.where((tgt >= 0) & (tgt < logits.shape[1]), tgt, -1)
+        flat = np.asarray(target, dtype=np.int64).reshape(-1)
+        flat = np.full(seq, int(flat[0])) if flat.size == 1 else flat[:seq]
+        classes = np.where((flat >= 0) & (flat < logits.shape[1]), flat, -1)
     names = list(names) if names else [str(k) for k in range(logits.shape[1])]
-    return StepPrediction(kind, softmax(logits), names, tgt)
+    return StepPrediction(kind, softmax(logits), names, classes)
 
 
 def direction_views(cache: Mapping, layer: int, directions: tuple[str, ...], cell: str) -> dict[str, dict]:
@@ -155,7 +155,7 @@ def equation_html(cell: str, acts: Mapping[str, np.ndarray], t: int, unit: int, 
         return float(acts[q][step, unit]) if 0 <= step < seq else 0.0
 
     h, h_prev = at("h", t), at("h", prev_t)
-    sub = lambda s: f"<sub>{s}</sub>"  # noqa: E731
+    sub = lambda s: f"<sub>{s}</sub>"
     if cell == "lstm":
         i, f, g, o, c, c_prev = at("i", t), at("f", t), at("g", t), at("o", t), at("c", t), at("c", prev_t)
         lines = [

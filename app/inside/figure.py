@@ -205,7 +205,7 @@ def fig_unrolled(
         lines.append(prediction_text(prediction, t))
         return "<br>".join(s for s in lines if s)
 
-    labels = [text(t) for t in xs]
+    labels = [text(int(t)) for t in xs]
     n_lines = labels[0].count("<br>") + 1
     top_px = 16 * n_lines + 94 + (24 if n_cols > 1 else 0)  # room for the text and plotly's toolbar above it
     width = int(180 + n_cols * max(len(xs), 3) * 95) if len(xs) * n_cols <= 12 else None

@@ -150,11 +150,29 @@ def _merge_by_x(points: np.ndarray, resolution: float) -> tuple[np.ndarray, np.n
     drawing covers an x more than once (two strokes, a stroke doubling back, a vertical stretch) the
     heights there are averaged."""
     col = np.floor(points[:, 0] / resolution).astype(np.int64)  # [k]
-    cols, inverse = np.unique(col, return_inverse=True)
+    _cols, inverse = np.unique(col, return_inverse=True)
     counts = np.bincount(inverse)
     x = np.bincount(inverse, weights=points[:, 0]) / counts
     y = np.bincount(inverse, weights=points[:, 1]) / counts
     return x, y
+
+
+def _direction_notices(strokes: list[np.ndarray], span: float) -> list[str]:
+    """What a person should know about how the strokes were drawn: right to left, doubling back, several."""
+    notices = []
+    reversed_ = [s for s in strokes if s[-1, 0] < s[0, 0]]
+    if reversed_:
+        which = "The stroke was" if len(strokes) == 1 else f"{len(reversed_)} of the {len(strokes)} strokes were"
+        notices.append(f"{which} drawn right to left; the model reads it left to right, like every curve.")
+    back = sum(float(-np.minimum(np.diff(s[:, 0]), 0).sum()) for s in strokes if s[-1, 0] >= s[0, 0])
+    back += sum(float(np.maximum(np.diff(s[:, 0]), 0).sum()) for s in reversed_)
+    if back > BACKTRACK * span:
+        notices.append("The stroke doubles back on itself; where it covers the same place twice, its heights are "
+                       "averaged.")
+    if len(strokes) > 1:
+        notices.append(f"{len(strokes)} strokes were joined into one curve by position (where they overlap, their "
+                       "heights are averaged).")
+    return notices
 
 
 def resample(
@@ -203,18 +221,7 @@ def resample(
         return Curve(None, f"That is {what}, not a curve: the model reads a curve from left to right, one value per "
                            "step. Draw a wave across the canvas.", notices, points, (x0, x1))
 
-    reversed_ = [s for s in strokes if s[-1, 0] < s[0, 0]]
-    if reversed_:
-        which = "The stroke was" if len(strokes) == 1 else f"{len(reversed_)} of the {len(strokes)} strokes were"
-        notices.append(f"{which} drawn right to left; the model reads it left to right, like every curve.")
-    back = sum(float(-np.minimum(np.diff(s[:, 0]), 0).sum()) for s in strokes if s[-1, 0] >= s[0, 0])
-    back += sum(float(np.maximum(np.diff(s[:, 0]), 0).sum()) for s in reversed_)
-    if back > BACKTRACK * span:
-        notices.append("The stroke doubles back on itself; where it covers the same place twice, its heights are "
-                       "averaged.")
-    if len(strokes) > 1:
-        notices.append(f"{len(strokes)} strokes were joined into one curve by position (where they overlap, their "
-                       "heights are averaged).")
+    notices += _direction_notices(strokes, span)
 
     x, y = _merge_by_x(points, resolution)
     gaps = np.diff(x)

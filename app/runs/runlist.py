@@ -29,7 +29,7 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
             "status": r.get("status"),
             "val_loss": final.get("val_loss"), "val_metric": _metric(r.get("task"), final),
-            "params": r.get("params"), "created": pd.to_datetime(r.get("created"), errors="coerce", utc=True),
+            "params": r.get("params"), "created": pd.to_datetime(str(r.get("created") or ""), errors="coerce", utc=True),
             "source": "bundled" if r.get("pretrained") else "yours",
         })
     return pd.DataFrame(out, columns=COLUMNS)

@@ -71,7 +71,7 @@ class SweepJob:
             failed = sum(r["state"] == "failed" for r in folder.runs)
             if failed:
                 message = f"{failed} of {len(folder.runs)} runs failed; their messages are in the table."
-        except Exception as exc:  # noqa: BLE001 - a broken backend must reach the page as a message
+        except Exception as exc:  # a broken backend must reach the page as a message
             state, message = "failed", f"The sweep could not run: {exc}"
         with self._lock:
             self._state, self._message, self._ended = state, message, time.monotonic()

@@ -13,7 +13,7 @@ import torch
 from app.run_access import load_model
 from rnn_core.tag_eval import backward_off, score_split
 from rnn_core.tagger import word_char_cache
-from rnn_core.tasks.pos import MAX_WORDS
+from rnn_core.tasks.pos import MAX_WORDS, as_pos_task
 
 
 @dataclass
@@ -80,7 +80,7 @@ def test_report(path: str, stamp: str) -> dict[str, Any]:
     """Test-set scores of a run, with the backward direction on and off: accuracy over all / seen / unseen
     words, the confusion matrix, and how many words change their tag when the backward half is zeroed."""
     run = load_model(path, stamp)
-    data = run.task.load_split("test")
+    data = as_pos_task(run.task).load_split("test")
     labels = run.task.labels
     on = score_split(run.model, data, labels)
     report: dict[str, Any] = {"labels": labels, "on": on.summary(), "confusion": on.confusion()}
@@ -96,7 +96,8 @@ def test_report(path: str, stamp: str) -> dict[str, Any]:
 def test_sentences(path: str, stamp: str) -> list[dict[str, Any]]:
     """The test sentences (words and gold tags) a "random sentence" is drawn from."""
     run = load_model(path, stamp)
-    return [{"words": list(s.words), "tags": list(s.tags), "sent_id": s.sent_id} for s in run.task.read("test")]
+    sentences = as_pos_task(run.task).read("test")
+    return [{"words": list(s.words), "tags": list(s.tags), "sent_id": s.sent_id} for s in sentences]
 
 
 def random_sentence(sentences: list[dict[str, Any]], rng: np.random.Generator, max_words: int = 30) -> dict:

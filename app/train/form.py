@@ -88,16 +88,16 @@ def model_form(task: Task) -> ModelConfig | None:
     """Cell, hidden size, layers, bidirectional, dropout and initialisation on top of the preset's model."""
     wk, f = session.widget_key, settings.FIELDS
     a, b = st.columns(2)
-    a.selectbox("Cell", CELLS, key=wk("cell"), format_func=CELL_NAMES.get,
+    a.selectbox("Cell", CELLS, key=wk("cell"), format_func=CELL_NAMES.__getitem__,
                 help="RNN: Elman's tanh cell (Keras SimpleRNN). LSTM: input, forget and output gates and a cell "
                      "session. GRU: reset and update gates.")
     b.selectbox("Initialisation", INITS, key=wk("init"),
                 help="keras: Glorot input weights, orthogonal recurrent weights, forget-gate bias 1. "
                      "torch: PyTorch's uniform default.")
     a, b = st.columns(2)
-    a.number_input("Hidden units", int(f["hidden_size"].low), int(f["hidden_size"].high), step=1,
+    a.number_input("Hidden units", *f["hidden_size"].whole_span(), step=1,
                    key=wk("hidden_size"), help="Units per direction in each layer.")
-    b.number_input("Layers", int(f["num_layers"].low), int(f["num_layers"].high), step=1, key=wk("num_layers"))
+    b.number_input("Layers", *f["num_layers"].whole_span(), step=1, key=wk("num_layers"))
     a, b = st.columns(2, vertical_alignment="bottom")
     a.number_input("Dropout", f["dropout"].low, f["dropout"].high, step=0.05, key=wk("dropout"),
                    help="Between stacked layers only (PyTorch semantics): no effect with one layer.")
@@ -126,10 +126,10 @@ def train_form(task: Task) -> TrainConfig | None:
     a.selectbox("Optimizer", OPTIMIZERS, key=wk("optimizer"))
     b.number_input("Learning rate", f["lr"].low, f["lr"].high, step=0.001, format="%.5g", key=wk("lr"))
     a, b = st.columns(2)
-    a.number_input("Batch size", int(f["batch_size"].low), int(f["batch_size"].high), step=1, key=wk("batch_size"))
-    b.number_input("Epochs", int(f["epochs"].low), int(f["epochs"].high), step=1, key=wk("epochs"))
+    a.number_input("Batch size", *f["batch_size"].whole_span(), step=1, key=wk("batch_size"))
+    b.number_input("Epochs", *f["epochs"].whole_span(), step=1, key=wk("epochs"))
     a, _ = st.columns(2)
-    a.number_input("Seed", int(f["seed"].low), int(f["seed"].high), step=1, key=wk("seed"),
+    a.number_input("Seed", *f["seed"].whole_span(), step=1, key=wk("seed"),
                    help="Same seed and settings give the same curves.")
     values = current()
     _, preset_train = task.configs(values["preset"])

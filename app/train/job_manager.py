@@ -22,7 +22,7 @@ import torch
 
 from .job_state import ACTIVE, DONE, Job, JobSpec, Snapshot
 
-__all__ = ["JobManager", "JobSpec", "Snapshot", "Job", "ACTIVE", "DONE", "default_max_jobs"]
+__all__ = ["ACTIVE", "DONE", "Job", "JobManager", "JobSpec", "Snapshot", "default_max_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _warm_up() -> None:
     doing that now, while a person is still choosing settings, keeps it out of their first job's start."""
     try:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    except Exception:  # noqa: BLE001 - only a speed-up; a failure here shows up in the job itself
+    except Exception:  # only a speed-up; a failure here shows up in the job itself
         log.debug("warm-up failed", exc_info=True)
 
 
@@ -177,7 +177,7 @@ class JobManager:
             self._target(job)
             if job.state in ACTIVE:  # a target that forgot to set the outcome
                 job.set(state="stopped" if job.stop_event.is_set() else "finished")
-        except Exception as exc:  # noqa: BLE001 - any failure must reach the page as a message, not kill the server
+        except Exception as exc:  # any failure must reach the page as a message, not kill the server
             log.exception("training job %s failed", job.id)
             job.set(state="failed", phase="failed", message=f"Training failed: {exc}")
         finally:

@@ -41,7 +41,7 @@ def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfi
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "…"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
@@ -100,7 +100,7 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
         label = {j.id: f"#{n} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
                        f"{j.spec.train_cfg.epochs} epochs · {j.state}" + (f" (place {j.place})" if j.place else "")
                  for n, j in enumerate(jobs, start=1)}
-        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.get)
+        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.__getitem__)
     return next(j for j in jobs if j.id == st.session_state[session.CURRENT_JOB])
 
 

@@ -22,6 +22,17 @@ class Field:
     high: float | None = None
     choices: tuple[str, ...] = ()
 
+    def span(self) -> tuple[float, float]:
+        """(low, high) of a numeric field, ends included."""
+        if self.low is None or self.high is None:
+            raise TypeError(f"a {self.kind.__name__} field with choices has no numeric range")
+        return self.low, self.high
+
+    def whole_span(self) -> tuple[int, int]:
+        """``span()`` as whole numbers, for int fields' number inputs."""
+        low, high = self.span()
+        return int(low), int(high)
+
 
 # URL names are the config field names, so a link reads like the config it makes; ranges are rnn_core's BOUNDS
 # (lr's lower end 0 is typeable on purpose: the form explains why it can't train).
@@ -76,8 +87,9 @@ def parse_value(name: str, raw: str) -> Any:
         raise ValueError(f"use a {'whole number' if f.kind is int else 'number'}") from None
     if f.kind is float and value != value:  # NaN
         raise ValueError("use a number")
-    if not f.low <= value <= f.high:
-        raise ValueError(f"use a value from {f.low:g} to {f.high:g}")
+    low, high = f.span()
+    if not low <= value <= high:
+        raise ValueError(f"use a value from {low:g} to {high:g}")
     return value
 
 

@@ -35,7 +35,7 @@ def bench_run(name: str, n_inputs: int, n_starts: int, data_dir: str | None) -> 
     print(file=sys.stderr)
     out: dict[str, Any] = {
         "run": name,
-        "inputs": int(len(data)),
+        "inputs": len(data),
         "states": int(dyn.states.states.shape[0]),
         "seconds_total": time.perf_counter() - wall,
         "cpu_seconds": time.process_time() - cpu,

@@ -33,7 +33,7 @@ class PcaFit:
     def components_for(self, share: float = 0.9) -> int:
         """The fewest leading components that together hold ``share`` of the variance."""
         cum = np.cumsum(self.explained)
-        return int(min(len(cum), np.searchsorted(cum, share - 1e-12) + 1))
+        return min(len(cum), int(np.searchsorted(cum, share - 1e-12)) + 1)
 
 
 def fit_pca(states: np.ndarray, seed: int = 0) -> PcaFit:

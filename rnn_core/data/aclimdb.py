@@ -7,6 +7,7 @@ cheap re-mapping at load time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -62,9 +63,9 @@ def iter_reviews(source: str | os.PathLike) -> Iterator[Review]:
             for member in archive:
                 m = _MEMBER.search(member.name)
                 if m and member.isfile():
-                    f = archive.extractfile(member)
-                    if f is not None:
-                        yield _review(m, f.read())
+                    data = archive.extractfile(member)
+                    if data is not None:
+                        yield _review(m, data.read())
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise ValueError(
             f"{source} is not a readable aclImdb .tar.gz ({type(exc).__name__}: {exc}). It may be damaged or "
@@ -185,7 +186,7 @@ def save_corpus(path: Path, corpus: Corpus, key: dict) -> None:
             arrays[f"{split}.{name}"] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)  # an open file: np.savez would add ".npz" to a bare temporary name
+        np.savez(f, allow_pickle=False, **arrays)  # an open file: np.savez would add ".npz" to a bare temporary name
 
 
 def read_corpus(path: Path, key: dict) -> Corpus | None:
@@ -224,10 +225,8 @@ def _load_corpus_cached(source: str, key_json: str, cache_folder: str | None) ->
             return _frozen(corpus)
     corpus = parse_corpus(source, tokenizer)
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):  # a read-only or full disk only costs the next load a re-parse
             save_corpus(path, corpus, key)
-        except OSError:
-            pass  # a read-only or full disk only costs the next load a re-parse
     return _frozen(corpus)
 
 

@@ -30,8 +30,9 @@ class Tokenizer:
     lower: bool = True
     filters: str = KERAS_FILTERS
     strip_html_breaks: bool = True
+    _table: dict[int, str] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "_table", str.maketrans({c: " " for c in self.filters}))
 
     def __call__(self, text: str) -> list[str]:

@@ -3,6 +3,7 @@ optionally batches.csv (the per-batch curve) and probe.safetensors + probe.json 
 each epoch end). Saving is atomic; loading never unpickles and turns a damaged folder into a RunError.
 """
 
+from .archive import export_run, import_run
 from .catalog import delete_run, list_runs, rename_run
 from .files import (
     RunError,
@@ -19,4 +20,4 @@ from .folder import STATUSES, Run, load_run, resolve_run, save_run
 
 __all__ = ["Run", "RunError", "RunNotFoundError", "save_run", "load_run", "list_runs", "rename_run", "delete_run"]
 __all__ += ["resolve_run", "safe_run_dir", "safe_name", "runs_dir", "pretrained_dir"]
-__all__ += ["STATUSES", "read_csv", "read_json", "read_run_config"]
+__all__ += ["STATUSES", "read_csv", "read_json", "read_run_config", "export_run", "import_run"]

@@ -32,7 +32,7 @@ def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -
     for base, pretrained in bases:
         if not base.is_dir():
             continue
-        found = []
+        found: list[dict[str, Any]] = []
         for d, name, sweep in _run_folders(base):
             row = {"name": name, "path": str(d), "pretrained": pretrained, "sweep": sweep}
             try:

@@ -181,7 +181,7 @@ class ProbeTensors(Mapping[str, Tensor]):
         except (SafetensorError, OSError) as e:
             raise RunError(f"{self.path}: not a readable safetensors file ({e}); {DAMAGED}") from None
 
-    def keys(self):  # type: ignore[override]
+    def keys(self):
         if self._keys is None:
             with self._open() as f:
                 self._keys = list(f.keys())

@@ -13,7 +13,23 @@ from .spec import RunSpec, SweepSpec, parse_grid, parse_seeds
 from .store import SweepFolder, is_sweep, list_sweeps, load_sweep
 
 __all__ = [
-    "SweepSpec", "RunSpec", "parse_grid", "parse_seeds", "SweepEvent", "iter_sweep", "run_sweep",
-    "SweepFolder", "load_sweep", "is_sweep", "list_sweeps", "results_frame", "summary_frame", "summarize", "grid_keys",
-    "metric_columns", "Backend", "Message", "make_backend",
+    "Backend",
+    "Message",
+    "RunSpec",
+    "SweepEvent",
+    "SweepFolder",
+    "SweepSpec",
+    "grid_keys",
+    "is_sweep",
+    "iter_sweep",
+    "list_sweeps",
+    "load_sweep",
+    "make_backend",
+    "metric_columns",
+    "parse_grid",
+    "parse_seeds",
+    "results_frame",
+    "run_sweep",
+    "summarize",
+    "summary_frame",
 ]

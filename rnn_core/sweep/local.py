@@ -63,7 +63,7 @@ def _child(run: RunSpec, conn: Connection, data_dir: str | None, threads: int, p
     try:
         payload = train_run(run, lambda msg: conn.send(Message("progress", run.index, msg)), data_dir, threads)
         conn.send(Message("done", run.index, payload))
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes that run's message
+    except BaseException as exc:  # every failure becomes that run's message
         conn.send(Message("failed", run.index, {"message": error_text(exc)}))
     finally:
         conn.close()
@@ -84,7 +84,7 @@ class LocalBackend:
         # copied (libgomp is not fork-safe) — so one torch thread per worker, or a forkserver.
         safe_fork = threading.active_count() == 1 and self.threads == 1
         self.start_method = start_method or ("fork" if safe_fork else "forkserver")
-        self._ctx = mp.get_context(self.start_method)
+        self._ctx: Any = mp.get_context(self.start_method)  # spawn / forkserver / fork: all have Process and Pipe
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)
         else:
@@ -114,9 +114,10 @@ class LocalBackend:
         by_conn = {conn: index for index, (_proc, conn) in self._running.items()}
         for conn in wait(list(by_conn), timeout=timeout) if by_conn else []:
             index = by_conn[conn]  # type: ignore[index]
+            assert isinstance(conn, Connection)  # wait() returns the connections it was given
             try:
-                while conn.poll():  # type: ignore[union-attr]
-                    msg: Message = conn.recv()  # type: ignore[union-attr]
+                while conn.poll():
+                    msg: Message = conn.recv()
                     out.append(msg)
                     if msg.kind in ("done", "failed"):
                         self._finish(index)

@@ -9,6 +9,7 @@ their own data dir (UNROLLED_DATA_DIR); rnn_core itself is shipped to them with 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -116,7 +117,5 @@ class RayBackend:
 
     def close(self) -> None:
         self.cancel()
-        try:
+        with contextlib.suppress(Exception):  # the queue actor may already be gone with its cluster
             self._ray.kill(self._queue.actor)
-        except Exception:  # noqa: BLE001 - the queue actor may already be gone with its cluster
-            pass

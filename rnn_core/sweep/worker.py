@@ -57,7 +57,7 @@ def _fault(run: RunSpec) -> None:
     if run.fault == "raise":
         raise RuntimeError(f"test fault: run {run.index} raised on purpose")
     if run.fault == "exit":
-        os._exit(17)  # noqa: SLF001 - a worker that dies without a word, as after an OOM kill
+        os._exit(17)  # a worker that dies without a word, as after an OOM kill
 
 
 def train_run(

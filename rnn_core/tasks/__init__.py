@@ -66,15 +66,15 @@ def list_tasks() -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "get_task",
-    "list_tasks",
-    "task_class",
-    "metric_of",
-    "available",
-    "Task",
+    "IGNORE_INDEX",
+    "KINDS",
+    "Preset",
     "SeqData",
     "Splits",
-    "Preset",
-    "KINDS",
-    "IGNORE_INDEX",
+    "Task",
+    "available",
+    "get_task",
+    "list_tasks",
+    "metric_of",
+    "task_class",
 ]

@@ -106,8 +106,8 @@ def to_mnist(ink_img: np.ndarray) -> np.ndarray:
     rows, cols = np.arange(h), np.arange(w)
     com_r = float((digit.sum(axis=1) * rows).sum() / total)
     com_c = float((digit.sum(axis=0) * cols).sum() / total)
-    top = int(round(MNIST_CENTRE - com_r))
-    left = int(round(MNIST_CENTRE - com_c))
+    top = round(MNIST_CENTRE - com_r)
+    left = round(MNIST_CENTRE - com_c)
     top = min(max(top, 0), MNIST_SIZE - h)  # a lopsided digit may not move off the image
     left = min(max(left, 0), MNIST_SIZE - w)
     out = np.zeros((MNIST_SIZE, MNIST_SIZE))

@@ -8,7 +8,7 @@ stratified 8,000 / 2,000 split of the 10,000 test images, and says so wherever i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -73,7 +73,7 @@ class DigitsTask(Task):
         "note's validation_data) unless val_fraction carves it off the training images."
     )
     metric = "accuracy"
-    presets = {
+    presets: ClassVar[dict[str, Preset]] = {
         "seed": Preset(
             "The note's setting exactly: MNIST, LSTM(100) reading 28 rows of 28 pixels, the last step's h into a "
             "dense softmax layer, Adam lr 1e-4, batch 50, 6 epochs, no gradient clipping.",
@@ -136,7 +136,9 @@ class DigitsTask(Task):
     def option_choices(self) -> dict[str, tuple[tuple[str, ...], str]]:
         """Reading direction always; for MNIST also the split, test-files-only first when the training files
         are missing (the official split would have to download them first)."""
-        out = {"read": (READS, "rows: top to bottom, one row per step; columns: left to right.")}
+        out: dict[str, tuple[tuple[str, ...], str]] = {
+            "read": (READS, "rows: top to bottom, one row per step; columns: left to right.")
+        }
         if self.source == "mnist":
             if self.training_files_present():
                 out["split"] = (SPLITS, "official: 60,000 training / 10,000 test images.")

@@ -6,7 +6,7 @@ letter right): the whole data set is a handful of patterns, so train and validat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -73,7 +73,7 @@ class LettersTask(Task):
         "there is no test split — the question is only whether a tiny network can store them."
     )
     metric = "accuracy"
-    presets = {
+    presets: ClassVar[dict[str, Preset]] = {
         "seed": Preset(
             "The notes' exact setting: SimpleRNN(3) + Dense(5), Adam lr 0.01, 100 epochs, the 4 patterns in one batch "
             "(Keras's default batch of 32 holds them all).",

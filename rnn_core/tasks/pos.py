@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -153,6 +153,13 @@ class EncodedSentence:
     cut: int
 
 
+def as_pos_task(task: Task) -> PosTask:
+    """``task`` as the tagging task, for code that needs its splits and sentences; ValueError otherwise."""
+    if not isinstance(task, PosTask):
+        raise ValueError(f"this needs a part-of-speech tagging run, not a {task.name!r} run")
+    return task
+
+
 class PosTask(Task):
     """UPOS tagging of English-EWT (12,544 training, 2,001 dev and 2,077 test sentences; 25,094 test words).
 
@@ -171,7 +178,7 @@ class PosTask(Task):
         "sentence, so 'book' can be a noun or a verb by its neighbours. Validation is EWT's dev split."
     )
     metric = "accuracy"
-    presets = {
+    presets: ClassVar[dict[str, Preset]] = {
         "seed": Preset(
             "The source note's tagger, one direction: a character LSTM(32) over each word's letters joined to a "
             "64-wide word embedding, then a word-level LSTM(64) and a tag per word; Adam lr 0.002, batch 32, "

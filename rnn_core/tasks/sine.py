@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -135,7 +135,7 @@ class SineTask(Task):
     # mse over the steps after the first WARMUP: at the first step no model can tell a rising curve from a
     # falling one (sin = 0 fits cos = +1 and -1), nor the frequency; those steps would measure the question.
     warmup = WARMUP
-    presets = {
+    presets: ClassVar[dict[str, Preset]] = {
         "seed": Preset(
             "The notes' model: SimpleRNN(32), one layer, keras init; Adam lr 3e-3, batch 32, 10 epochs.",
             model={"cell": "rnn", "hidden_size": 32, "num_layers": 1, "init": "keras"},
