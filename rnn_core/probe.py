@@ -113,7 +113,8 @@ class ProbeRecorder(Callback):
                 raise ValueError(f"no activation named {unknown[0]!r}; see model.activation_names()")
         _, cache = model.run_with_cache(self.x.to(device), self.lengths, names_filter=names)
         self.records[epoch] = {k: v.to(self.dtype).clone() for k, v in cache.items()}  # each [1, seq, units]
-        if self.y is not None and isinstance(model, RecurrentModel):  # the char+word tagger has its own layout
+        # The char + word tagger has its own layout: its memory record is left out.
+        if self.y is not None and self.lengths is not None and isinstance(model, RecurrentModel):
             self.memory[epoch] = memory_record(model, self.task.kind, self.x.to(device), self.y, self.lengths)
 
     # ---------------------------------------------------------------------------------------- output
@@ -183,13 +184,13 @@ def probe_cache(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
 def probe_grads(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
     """d loss / d h_t on the probe at ``epoch``: hook name → [1, seq, units] ({} for runs saved without it)."""
     prefix = f"{GRAD_PREFIX}epoch{epoch}/"
-    return {k[len(prefix):]: probe[k].float() for k in probe.keys() if k.startswith(prefix)}
+    return {k[len(prefix):]: probe[k].float() for k in probe if k.startswith(prefix)}
 
 
 def probe_radii(probe: Mapping[str, Tensor]) -> dict[int, dict[str, Tensor]]:
     """Spectral radii per recorded epoch: ``{epoch: {"layers.0.fwd": [blocks]}}`` ({} without a record)."""
     out: dict[int, dict[str, Tensor]] = {}
-    for k in probe.keys():
+    for k in probe:
         if k.startswith(RADIUS_PREFIX) and (m := _EPOCH_KEY.match(k[len(RADIUS_PREFIX):])):
             out.setdefault(int(m.group(1)), {})[m.group(2)] = probe[k].float()
     return dict(sorted(out.items()))

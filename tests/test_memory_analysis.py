@@ -155,9 +155,8 @@ def test_impossible_interventions_say_what_to_change():
 
 
 def test_hidden_for_budget_matches_parameter_counts():
-    from rnn_core.summary import hidden_for_budget, param_count
-
     from app.memory.compare import SIZING, sized
+    from rnn_core.summary import hidden_for_budget, param_count
 
     base = ModelConfig(cell="lstm", input_size=8, hidden_size=32, output_size=4)
     budget = param_count(base)

@@ -22,7 +22,9 @@ from ..train.panel import job_manager
 from . import figures
 
 SIZING = ("same hidden size", "same parameter budget")
-VARIANTS: dict[str, dict[str, Any]] = {"one layer": {}, "bidirectional": {"bidirectional": True}, "two layers": {"num_layers": 2}}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "one layer": {}, "bidirectional": {"bidirectional": True}, "two layers": {"num_layers": 2},
+}
 POLL_SECONDS = 1.0
 
 
@@ -130,7 +132,8 @@ def add_saved(task: str) -> None:
     """A picker of saved runs of ``task`` to draw beside the trained cells."""
     runs = run_access.usable_runs(task)
     labels = {r["path"]: run_access.run_label(r) for r in runs}
-    st.multiselect("Add saved runs of this task", list(labels), format_func=labels.__getitem__, key=session.MEMORY_ADDED,
+    st.multiselect("Add saved runs of this task", list(labels), format_func=labels.__getitem__,
+                   key=session.MEMORY_ADDED,
                    help="Their recorded curves and final numbers join the comparison (e.g. runs of the sweep below).")
 
 

@@ -7,7 +7,7 @@ distractors, a gated cell's forget / update gate can hold it. Generated data, fi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -63,7 +63,7 @@ class RecallTask(Task):
         "sequences, generated once per N (the same for every cell and seed)."
     )
     metric = "accuracy"
-    presets = {
+    presets: ClassVar[dict[str, Preset]] = {
         "seed": Preset(
             "LSTM(32), Adam lr 0.01, batch 64, up to 40 epochs, stopping once validation accuracy reaches 99 %; "
             "N = 10.",
