@@ -21,7 +21,7 @@ from . import figures
 
 TASK, FIELD, METRIC = "recall", "distractors", "test_accuracy"
 BUNDLED = "memory-recall-sweep"  # the folder in pretrained/ (reproduce: see DEFAULT_GRID and the README)
-DEFAULT_GRID = {"cell": "rnn,lstm,gru", FIELD: "5,20,40,80"}
+DEFAULT_GRID = {"cell": "rnn,lstm,gru", FIELD: "5,10,20,40"}
 DEFAULT_SEEDS = "0,1,2"
 POLL_SECONDS = 2.0
 
