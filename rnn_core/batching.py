@@ -58,3 +58,10 @@ def iterate_batches(
     gen = torch.Generator().manual_seed(seed)
     for idx in batch_indices(data.lengths, batch_size, True, bucket, gen):
         yield make_batch(data, idx, device)
+
+
+def step_mask(lengths: Tensor, t: int, device: torch.device, warmup: int = 0) -> Tensor:
+    """[batch, t] bool: steps inside each sequence (and at or after ``warmup``); the one home of this rule for
+    scoring, the replay and the fused path alike."""
+    steps = torch.arange(t, device=device)[None, :]  # [1, t]
+    return (steps < lengths.to(device)[:, None]) & (steps >= warmup)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from .batching import step_mask
 from .cells import CELL_ACTIVATIONS, gru_gates, lstm_cell_states, lstm_gates, recurrent, rnn_cell
 from .hooks import LOGITS, NamePredicate, hook_name, input_name
-from .replay import DirectionWeights, Lengths, eval_mode, finish_cache, step_mask
+from .replay import DirectionWeights, Lengths, eval_mode, finish_cache
 
 if TYPE_CHECKING:
     from .model import RecurrentModel

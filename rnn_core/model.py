@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from . import fast_cache, replay
+from .batching import step_mask
 from .cells import CELL_ACTIVATIONS
 from .config import ModelConfig
 from .hooks import (
@@ -101,7 +102,7 @@ class RecurrentModel(nn.Module):
             # without packing; torch's packed kernels are ~10x slower on CPU. Padded steps are zeroed
             # to match what packing returns.
             out, _ = self.rnn(inp)
-            out = out * replay.step_mask(lengths, inp.shape[1], out.device)[..., None]
+            out = out * step_mask(lengths, inp.shape[1], out.device)[..., None]
         else:
             # The backward direction must start at each sequence's own end: packing does that.
             packed = pack_padded_sequence(inp, lengths, batch_first=True, enforce_sorted=False)

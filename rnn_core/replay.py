@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from .batching import step_mask
 from .cells import CELL_ACTIVATIONS, gru_step, lstm_step, rnn_step
 from .hooks import LOGITS, HookPoint, NamePredicate, grad_name, hook_name, input_name
 
@@ -43,11 +44,6 @@ class DirectionWeights:
     def as_list(self) -> list[Tensor]:
         """The order torch's fused ops take them in."""
         return [self.w_ih, self.w_hh, self.b_ih, self.b_hh]
-
-
-def step_mask(lengths: Tensor, seq: int, device: torch.device) -> Tensor:
-    """[batch, seq] float: 1 at steps inside each sequence."""
-    return (torch.arange(seq)[None, :] < lengths[:, None]).to(device).float()
 
 
 def finish_cache(values: Mapping[str, Tensor], grads: Mapping[str, Tensor], mask: Tensor | None) -> dict[str, Tensor]:

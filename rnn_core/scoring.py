@@ -13,14 +13,8 @@ import time
 import torch
 from torch import Tensor, nn
 
-from .batching import batch_indices, make_batch
+from .batching import batch_indices, make_batch, step_mask
 from .tasks.base import IGNORE_INDEX, SeqData, Task
-
-
-def step_mask(lengths: Tensor, t: int, device: torch.device, warmup: int = 0) -> Tensor:
-    """[batch, t] bool: steps inside each sequence (and at or after ``warmup``)."""
-    steps = torch.arange(t, device=device)[None, :]  # [1, t]
-    return (steps < lengths.to(device)[:, None]) & (steps >= warmup)
 
 
 def double_softmax(model: nn.Module) -> bool:
