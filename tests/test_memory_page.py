@@ -58,5 +58,34 @@ def test_bundled_accuracy_vs_n_needs_no_training():
     at = open_page("letters-4in")
     chart = [t for t in titles(at) if t.startswith("test_accuracy vs distractors")]
     assert chart
-    table = at.dataframe[1].value if len(at.dataframe) > 1 else None
-    assert table is not None and {"rnn", "lstm", "gru"} <= set(table.columns)
+    tables = [d.value for d in at.dataframe if {"rnn", "lstm", "gru"} <= set(d.value.columns)]
+    assert len(tables) == 1
+    assert tables[0].loc[5, "lstm"].endswith("3 seeds)") and set(tables[0].index) == {5, 10, 20, 40}
+
+
+@pytest.mark.slow
+def test_side_by_side_trains_every_cell_with_one_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    at = open_page("letters-4in")
+    at.selectbox(key=session.MEMORY_TASK).set_value("recall").run()
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.radio[0].set_value("same parameter budget")
+    at.number_input[0].set_value(16)  # hidden size
+    at.number_input[1].set_value(1)  # epochs
+    at.number_input[2].set_value(7)  # seed
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    from app.train.panel import job_manager
+
+    ids = at.session_state[session.MEMORY_JOBS]
+    snaps = [job_manager().snapshot(at.session_state[session.SESSION_ID], j) for j in ids]
+    assert [s.spec.model_cfg.cell for s in snaps] == ["rnn", "lstm", "gru"]
+    assert {s.spec.train_cfg.seed for s in snaps} == {7} and len({s.spec.train_cfg for s in snaps}) == 1
+    sizes = {s.spec.model_cfg.cell: s.spec.model_cfg.hidden_size for s in snaps}
+    assert sizes["lstm"] == 16 and sizes["rnn"] > sizes["gru"] > 16  # one parameter budget
+    for j in ids:
+        job_manager().wait(j, 600)
+    at.run()
+    assert not at.exception
+    assert any(t == "Training curves, overlaid" for t in titles(at))
