@@ -3,10 +3,12 @@
 import streamlit as st
 
 from app import nav
-from app.train import panel
 
 st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
-# The shared job manager starts with the first page view, so torch's one-off warm-up is done by the time
-# someone presses Train.
-panel.job_manager()
-st.navigation(nav.sections()).run()
+# .streamlit/config.toml hides sidebar navigation, so the very first run of a fresh server — which Streamlit
+# starts in its old pages/-folder mode because pages/ sits beside this script — never flashes the lower-case
+# file names; our own navigation turns it back on.
+st.set_option("client.showSidebarNavigation", True)
+page = st.navigation(nav.sections())
+nav.start_libraries()
+page.run()

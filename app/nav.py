@@ -4,6 +4,7 @@ out, so the app always starts). ``streamlit_app.py`` builds ``st.navigation`` fr
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -33,6 +34,14 @@ LAYOUT: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 DEFAULT = "pages/home.py"  # needs no download and no trained run
+# task -> (the playground that opens its runs, its title)
+PLAYGROUND: dict[str, tuple[str, str]] = {
+    "letters": ("pages/letters_playground.py", "Letters playground"),
+    "sine": ("pages/sine_playground.py", "Sine playground"),
+    "imdb": ("pages/sentiment.py", "Sentiment"),
+    "digits": ("pages/digits.py", "Digits"),
+    "pos": ("pages/tagging.py", "Tagging"),
+}
 
 
 def exists(script: str) -> bool:
@@ -58,3 +67,23 @@ def link(script: str, label: str, icon: str | None = None, **query: str) -> None
         return
     with contextlib.suppress(StreamlitAPIException):  # the page is not in this run's navigation
         st.page_link(script, label=label, icon=icon, query_params=query or None)
+
+
+def start_libraries() -> None:
+    """Load torch and the app's training side and start the shared job manager, before any page runs.
+
+    Every session does this first and in the same order: two sessions importing the same modules in different
+    orders (one page starting from rnn_core.tasks, another from the job manager) can deadlock Python's import
+    locks on a fresh server. Only the first visit after a restart waits for it, with a status saying so; the
+    job manager's start means torch's one-off warm-up is done by the time someone presses Train.
+    """
+    if "app.train.panel" in sys.modules:
+        sys.modules["app.train.panel"].job_manager()
+        return
+    status = st.empty()
+    status.info("Starting Unrolled: loading PyTorch — only on the first visit after the server starts…",
+                icon=":material/hourglass_top:")
+    from .train import panel  # here, not at the top: the navigation above is drawn before this takes seconds
+
+    panel.job_manager()
+    status.empty()

@@ -58,6 +58,33 @@ def run_label(r: RunRow, with_task: bool = False) -> str:
     return f"{r['name']} ({kind}{task}, {(r.get('cell') or '?').upper()}{score}{status})"
 
 
+def worth_seeing(r: RunRow) -> bool:
+    """Whether a run is worth opening a page on: it was validated at least once (a run stopped in its first
+    epoch has no validation score and barely learned anything)."""
+    return any(k.startswith("val_") and v is not None for k, v in (r.get("final_metrics") or {}).items())
+
+
+def best_bundled(runs: list[RunRow], default: str | None = None) -> RunRow | None:
+    """The run a page opens on when the session has none: the bundled run named ``default`` when there is one,
+    else the bundled run with the best validation score in its task's metric, else the first run worth seeing."""
+    bundled = [r for r in runs if r["pretrained"] and worth_seeing(r)]
+    named = [r for r in bundled if r["name"] == default]
+    if named:
+        return named[0]
+
+    def rank(r: RunRow) -> float:
+        try:
+            metric = task_class(r.get("task") or "").metric
+        except (ValueError, ImportError):
+            return float("inf")
+        value = (r.get("final_metrics") or {}).get(f"val_{metric}")
+        return float("inf") if value is None else (-value if metric == "accuracy" else value)
+
+    if bundled:
+        return min(bundled, key=rank)
+    return next((r for r in runs if worth_seeing(r)), None)
+
+
 def run_stamp(path: str | Path) -> str:
     """The weights file's modification time, size and inode: part of the cache key, so a run saved again under
     the same name (a new file renamed into place, even within the same clock tick) is loaded afresh."""
@@ -88,29 +115,36 @@ def _follow(key: str, names: dict[str, str]) -> None:
     st.session_state[key + session.FOLLOWED_SUFFIX] = name
 
 
-def _preselect(key: str, names: dict[str, str], prefer: str | None) -> None:
+def _preselect(key: str, runs: list[RunRow], prefer: str | None, default: str | None) -> None:
     """Set the picker's value before it is drawn: ``prefer`` (a run named by a link or handed over by another
-    page) when given, else the session's current run when it changed since this picker last followed it."""
-    by_name = {n: p for p, n in names.items()}
+    page) when given, else the session's current run when it changed since this picker last followed it — unless
+    it was never validated — else, on a first visit, the best bundled run (``best_bundled``)."""
+    names = {r["path"]: r["name"] for r in runs}
+    by_name = {r["name"]: r for r in runs}
     if st.session_state.get(key) not in names:
         st.session_state.pop(key, None)  # first visit, or the run was deleted since
     seen = key + session.FOLLOWED_SUFFIX
     cur = session.current_run()
     if prefer in by_name:
-        st.session_state[key] = by_name[prefer]
+        st.session_state[key] = by_name[prefer]["path"]
         session.set_current_run(cur := prefer)
-    elif cur in by_name and (st.session_state.get(seen) != cur or key not in st.session_state):
-        st.session_state[key] = by_name[cur]
+    elif cur in by_name and worth_seeing(by_name[cur]) and (st.session_state.get(seen) != cur
+                                                          or key not in st.session_state):
+        st.session_state[key] = by_name[cur]["path"]
+    elif key not in st.session_state and (best := best_bundled(runs, default)) is not None:
+        st.session_state[key] = best["path"]
     st.session_state[seen] = cur
 
 
-def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None) -> Run:
+def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None, default: str | None = None) -> Run:
     """A model picker over the usable runs of ``task`` (every task when None) → the loaded run.
 
     The session's current run (trained or picked on another page) is preselected when it is one of them and has
     changed since this picker last followed it; ``prefer`` (a run name) wins over it; a pick here becomes the
-    current run. Shows ``empty`` and stops the page when there is no run, an error when the run can't be loaded,
-    and a warning for a run that diverged.
+    current run. With neither, the page opens on ``default`` (a bundled run's name) or the best bundled run of
+    ``task`` — never on a run stopped before its first validation. Shows ``empty`` and stops the page when there
+    is no run, a warning when ``prefer`` names no run here, an error when the run can't be loaded, and a warning for
+    a run that diverged.
     """
     runs = usable_runs(task)
     if not runs:
@@ -118,12 +152,16 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None) 
         st.stop()
     names = {r["path"]: r["name"] for r in runs}
     labels = {r["path"]: run_label(r, with_task=task is None) for r in runs}
-    _preselect(key, names, prefer)
+    _preselect(key, runs, prefer, default)
     path = st.selectbox("Model" if task else "Run", list(names), format_func=labels.__getitem__, key=key,
                         on_change=_follow, args=(key, names),
                         help="A bundled model, or any run you trained on the Train page (Runs page).")
     if path is None:  # Streamlit's types allow it; a picker with options always has a choice
         st.stop()
+    if prefer and prefer not in names.values():
+        st.warning(f"There is no run named {prefer!r}{f' for the {task} task' if task else ''} here (it may have "
+                   f"been renamed or deleted); showing **{names[path]}** instead. The Runs page lists every run.",
+                   icon=":material/link_off:")
     try:
         run = load(path)
     except ValueError as e:  # a folder damaged since it was listed

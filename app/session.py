@@ -23,6 +23,7 @@ TAGGING_TEXT = "tagging_text"  # str: the sentence in the Tagging page's text bo
 TAGGING_TRUTH = "tagging_truth"  # dict: the random test sentence last placed there (words, gold tags, sent_id)
 CURRENT_SWEEP = "current_sweep"  # str: id of the background sweep the Sweeps page shows
 SWEEP_SHOWN = "sweep_shown"  # str: path of the sweep folder whose results the Sweeps page shows
+CANVAS_ROUND = "canvas_round."  # + canvas name → int: bumped by "Clear drawing" (app.playgrounds.canvas)
 WIDGET_PREFIX = "w."  # Train-page widget keys are WIDGET_PREFIX + setting name (e.g. "w.hidden_size")
 RENAME_PREFIX = "rename_"  # Runs page: RENAME_PREFIX + run name is the text box holding that run's new name
 # Run pickers (app.run_access.pick_run): the picker's widget key holds the chosen run's folder; the key plus
@@ -30,6 +31,7 @@ RENAME_PREFIX = "rename_"  # Runs page: RENAME_PREFIX + run name is the text box
 FOLLOWED_SUFFIX = "_followed"
 SENTIMENT_RUN = "sentiment_run"  # str: the Sentiment page's run folder (its picker)
 SENTIMENT_TEXT = "sentiment_text"  # str: the review in the Sentiment page's text box
+SENTIMENT_LINKED = "sentiment_linked"  # str: the review last read from or written to ?review= (followed once)
 SENTIMENT_TRUTH = "sentiment_truth"  # dict: the random test review last placed in the box (text, label, rating, id)
 SINE_RUN = "sine_run"  # str: the Sine playground's run folder (its picker)
 LETTERS_RUN = "letters_run"  # str: the Letters playground's run folder (its picker)

@@ -9,6 +9,7 @@ from app import run_access
 from app.digits import figure, reading
 from app.inside import examples
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_inside
+from app.playgrounds import canvas
 from rnn_core.tasks.digit_images import DrawingError
 
 SIDE = 280  # canvas pixels: ten per MNIST pixel
@@ -42,8 +43,10 @@ try:
     else:
         with left:
             drawn = st_canvas(stroke_width=PEN, stroke_color="#111111", background_color="#ffffff", height=SIDE,
-                              width=SIDE, drawing_mode="freedraw", return_image_data=True, key="digits_canvas")
-            st.caption("Draw one digit, large, in the middle of the box; the bin icon clears it.")
+                              width=SIDE, drawing_mode="freedraw", return_image_data=True,
+                              key=canvas.key("digits_canvas"))
+            canvas.clear_button("digits_canvas")
+            st.caption("Draw one digit, large, in the middle of the box; **Clear drawing** starts over.")
         picture = drawn.image_data if drawn is not None else None
         if picture is None:
             raise DrawingError("The canvas is blank (or nearly): draw one digit, large, filling most of the box.")

@@ -1,10 +1,8 @@
-"""Landing page: what Unrolled is and which tasks it bundles."""
+"""Landing page: what Unrolled is, where to start (one click each), what the preset names mean, and the tasks."""
 
-import pandas as pd
 import streamlit as st
 
-from rnn_core.tasks import list_tasks
-from rnn_core.tasks.base import KIND_NAMES
+from app.home import start
 
 st.title("Unrolled")
 st.write(
@@ -13,21 +11,12 @@ st.write(
     "and gates step by step, and how its prediction changes as the input grows."
 )
 
+st.subheader("Where to start")
+start.where_to_start()
+
+st.subheader("Preset names")
+st.write("Every task on the Train page offers named presets — a whole setting in one pick:")
+start.preset_names()
+
 st.subheader("Tasks")
-tasks = list_tasks()
-if tasks:
-    table = pd.DataFrame(
-        [
-            {
-                "task": t["name"],
-                "title": t["title"],
-                "kind": KIND_NAMES.get(t["kind"], t["kind"]),
-                "metric": t["metric"],
-                "presets": ", ".join(t["presets"]),
-            }
-            for t in tasks
-        ]
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-else:
-    st.info("No tasks are available yet.")
+start.tasks_table()

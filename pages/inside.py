@@ -4,7 +4,7 @@ animated in the browser — and, from the training probe, how those heatmaps cha
 import streamlit as st
 
 from app import run_access, session
-from app.inside import examples
+from app.inside import examples, shared
 from app.inside.data import NAMES, ORDERS, QUANTITIES, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
 from rnn_core.hooks import DIRECTIONS, directions
@@ -30,7 +30,7 @@ if handed.get("text"):
     st.session_state[session.inside_text(handed.get("task", "imdb"))] = handed["text"]
 run = run_access.pick_run(None, session.INSIDE_RUN, "No trained runs yet. Train one on the Train page (the letters "
                           "task takes seconds), or run `python -m rnn_core train --task letters`, then come back here.",
-                          prefer=prefer)
+                          prefer=prefer, default="imdb-gru")
 name = run.name
 st.query_params["run"] = st.session_state[session.INSIDE_LINKED] = name
 m = run.model_cfg
@@ -44,11 +44,13 @@ try:
         data = examples.validation_split(run)
         i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
         ex = examples.replay_validation(run, data, int(i))
+        input_id: tuple = ("val", int(i))
     else:
         text_key = session.inside_text(run.task.name)
         st.session_state.setdefault(text_key, examples.EXAMPLE_INPUT.get(run.task.name, ""))
         text = st.text_area("Your input", key=text_key, help=examples.INPUT_HELP.get(run.task.name), height=80)
         ex = examples.replay_text(run, text)
+        input_id = ("text", text)
 except ValueError as e:
     st.error(str(e))
     st.stop()
@@ -68,8 +70,9 @@ unit = cols[4].number_input("Unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{
 speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 
-def draw(ex, key: str) -> None:
-    """The unrolled figure for one replayed example, windowed when it would be too big, with captions."""
+def draw(ex, key: str, input_id: tuple) -> None:
+    """The unrolled figure for one replayed example (``input_id`` names it), windowed when it would be too big, with
+    captions. The figure is built once per run, input and view and shared across sessions (app.inside.shared)."""
     views = ex.views(layer, dirs)
     seq = len(ex.steps)
     order = unit_order(views[dirs[0]]["h"], order_by)
@@ -79,28 +82,34 @@ def draw(ex, key: str) -> None:
         start = st.slider("Window start (step)", 0, seq - length, 0, key=f"{key}.start.{seq}.{length}")
         st.caption(f"Showing steps {start}–{start + length - 1} of {seq}: the figure is cut to a {length}-step window "
                    "so it stays light in the browser. Move the window, or show fewer quantities for a wider one.")
-    fig = fig_unrolled(views, ex.steps, m.cell, quantities=tuple(qs), order=order, unit=int(unit),
-                       window=window_bounds(seq, length, start), inputs=ex.inputs,
-                       input_names=list(run.task.vocab.get("alphabet", "")) or None,
-                       prediction=ex.prediction, frame_ms=speed,
-                       prediction_title="p(next)" if run.task.name == "letters" else None)
+    view = (str(run.path), run_access.run_stamp(run.path), input_id, layer, dirs, tuple(qs), order_by, int(unit),
+            start, length, speed)
+    fig = shared.figure(view, lambda: fig_unrolled(
+        views, ex.steps, m.cell, quantities=tuple(qs), order=order, unit=int(unit),
+        window=window_bounds(seq, length, start), inputs=ex.inputs,
+        input_names=list(run.task.vocab.get("alphabet", "")) or None, prediction=ex.prediction, frame_ms=speed,
+        prediction_title="p(next)" if run.task.name == "letters" else None))
     st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
                     width="content" if fig.layout.width else "stretch")
     st.caption(CAPTION)
     lines = [HOW_TO_READ[q] for q in qs] + [HOW_TO_READ["prediction." + run.task.kind]] + ([ex.note] if ex.note else [])
+    if m.bidirectional and m.head == "last":
+        lines.append(HOW_TO_READ["prediction.bidirectional"])
     st.caption("  \n".join(lines))
 
 
-draw(ex, "inside.fig")
+draw(ex, "inside.fig", input_id)
 
 # ------------------------------------------------------------------------------------ learning
-st.subheader("Watch the gates learn")
+learned = "gates" if m.cell != "rnn" else "hidden state"  # a plain RNN has no gates to watch
+st.subheader(f"Watch the {learned} learn")
 epochs = probe_epochs(run.probe) if run.probe else []
 if not epochs:
     st.info("This run has no training probe. Runs trained on the Train page record one: the first validation "
             "example replayed after every epoch.", icon=":material/history:")
 else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
-             "training (epoch 0 is the untrained network). Slide through the epochs to see the gates settle.")
-    epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="inside.epoch")
-    draw(examples.replay_probe(run, int(epoch)), "inside.learn")
+             f"training (epoch 0 is the untrained network). Slide through the epochs to see the {learned} settle.")
+    # One slider per run, so it opens on this run's final epoch rather than where another run's was left.
+    epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"inside.epoch.{name}")
+    draw(examples.replay_probe(run, int(epoch)), "inside.learn", ("probe", int(epoch)))

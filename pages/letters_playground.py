@@ -5,7 +5,7 @@ import streamlit as st
 
 from app import run_access, session
 from app.inside.figure import CAPTION, fig_inside
-from app.playgrounds import letters
+from app.playgrounds import letters, live_typing
 from rnn_core.tasks.letters import ALPHABET, check_input, patterns
 
 MAX_SHOWN = 24  # letters read by the page; beyond this the bars would be too small to read
@@ -40,6 +40,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     for example in ("abcd", "bcde", "cdea", "aaaa"):
         st.button(example, key=f"example_{example}", type="tertiary", on_click=_set, args=(example,))
 text = st.text_input("Letters", key=session.LETTERS_TEXT, placeholder="type a, b, c, d or e…", max_chars=200)
+live_typing.follow_typing(session.LETTERS_TEXT, delay_ms=150)  # a letter is a whole input: answer each at once
 
 ok, bad = check_input(text)
 if bad:

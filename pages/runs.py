@@ -57,15 +57,13 @@ if not any(not r.get("pretrained") for r in rows):
 
 st.dataframe(
     runlist.table(rows)[runlist.COLUMNS], hide_index=True, key=f"runs_{st.session_state.get(session.RUNS_TABLE, 0)}",
-    column_config={"val_loss": st.column_config.NumberColumn("val loss", format="%.4g"),
-                   "val_metric": st.column_config.NumberColumn("val accuracy / MSE", format="%.4g"),
-                   "params": st.column_config.NumberColumn("params", format="%d"),
-                   "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")},
+    column_config={"val_loss": "val loss", "val_accuracy": "val accuracy", "val_mse": "val MSE"},
 )
-st.caption("How to read this: one row per run with its last epoch's validation loss and accuracy (MSE for "
-           "regression tasks). Yours come first, newest on top, then the bundled ones.")
+st.caption("How to read this: one row per run with its last epoch's validation loss and its task's metric — "
+           "accuracy for classifiers and taggers, MSE for regression; — where a run has no value (e.g. stopped "
+           "before its first validation). Yours come first, newest on top, then the bundled ones.")
 names = [r["name"] for r in rows]
-first = session.current_run() if session.current_run() in names else names[0]
+first = runlist.opening_run(rows, session.current_run())
 chosen = st.multiselect("Runs to compare and manage", names, default=[first],
                         key=f"pick_{st.session_state.get(session.RUNS_TABLE, 0)}")
 picked = [r for r in rows if r["name"] in chosen]
@@ -81,6 +79,9 @@ if available:
     st.plotly_chart(curves.fig_compare(metrics, column), key="compare", config={"displaylogo": False})
     st.caption("How to read this: one line per selected run, its validation value after each epoch; lower loss "
                "or MSE and higher accuracy are better. Hover for exact values.")
+    if missing := [n for n, m in metrics.items() if column not in m]:
+        st.caption(f"Not on the chart — no validation {CURVES[column].split(' ', 1)[1]} recorded: "
+                   f"{', '.join(missing)} (a run stopped in its first epoch, or one of another kind of task).")
 else:
     st.info("The selected runs have no validation curves yet (a run stopped in its first epoch has none).")
 
@@ -100,7 +101,8 @@ with st.container(horizontal=True):
 with st.expander("Training curves of this run"):
     batches, epochs = runlist.batches(run["path"]), metrics[name]
     for key in [k for k in ("loss", "accuracy", "mse") if f"train_{k}" in epochs]:
-        st.plotly_chart(curves.fig_curves(batches, epochs, key), key=f"run_{key}", config={"displaylogo": False})
+        fig = curves.fig_curves(batches, epochs, key, warmup=runlist.warmup(run.get("task")))
+        st.plotly_chart(fig, key=f"run_{key}", config={"displaylogo": False})
     st.caption(curves.READ_CURVES)
 if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")

@@ -33,6 +33,7 @@ st.write(
 run = run_access.pick_run("imdb", session.SENTIMENT_RUN, "No IMDB model yet. Train one on the Train page (task "
                           "imdb), or from a terminal: `python -m rnn_core train --task imdb --preset default`.")
 
+sentiment.text_from_link()  # ?review=… (a shared link) sets the box once
 st.session_state.setdefault(session.SENTIMENT_TEXT, sentiment.EXAMPLES["Turns sour"])
 with st.container(horizontal=True):
     for name, text in sentiment.EXAMPLES.items():
@@ -40,6 +41,7 @@ with st.container(horizontal=True):
     st.button("Random test review", icon=":material/casino:", on_click=_place_random, key="random_review")
 text = st.text_area("Review", key=session.SENTIMENT_TEXT, height=150, placeholder="Type or paste a movie review…")
 live_typing.follow_typing(session.SENTIMENT_TEXT)
+sentiment.text_to_link(text)  # the address bar holds the review, so a shared link reproduces the verdict
 
 truth = st.session_state.get(session.SENTIMENT_TRUTH) or {}
 if "error" in truth:

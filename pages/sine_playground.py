@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app import run_access, session
 from app.inside.figure import CAPTION, fig_inside
-from app.playgrounds import sine, stroke
+from app.playgrounds import canvas, sine, stroke
 from rnn_core.tasks.sine import FREQ_RANGE, make_wave
 
 W, H = 560, 210  # canvas pixels: fits the main column of a 1024-pixel-wide window beside the sidebar
@@ -44,9 +44,10 @@ else:
                      help="Stretch: your lowest point becomes −1 and your highest +1, like the training sines. "
                           "Canvas edges: the top edge is +1, the middle line 0, the bottom −1.")
     drawn = st_canvas(stroke_width=3, stroke_color=sine.PRED, background_image=sine.canvas_grid(W, H, n),
-                      height=H, width=W, drawing_mode="freedraw", key="sine_canvas")
-    st.caption(f"Draw from left to right; a faint line marks every 10 of the model's {n} steps. The buttons above "
-               "the canvas undo, redo or clear (bin) the drawing.")
+                      height=H, width=W, drawing_mode="freedraw", key=canvas.key("sine_canvas"))
+    canvas.clear_button("sine_canvas")
+    st.caption(f"Draw from left to right; a faint line marks every 10 of the model's {n} steps. **Clear drawing** "
+               "starts over (with the mouse over the canvas, its own undo and redo appear too).")
     curve = stroke.curve_from_canvas(drawn.json_data, n, W, H, scale)
     for note in curve.notices:
         st.caption(f":material/info: {note}")

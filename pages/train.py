@@ -4,7 +4,7 @@ background and watch loss and accuracy move. Settings live in the URL, so a link
 import pandas as pd
 import streamlit as st
 
-from app.train import baseline, form, panel, settings
+from app.train import baseline, form, panel
 from rnn_core.config import ModelConfig
 from rnn_core.model import build_model
 from rnn_core.summary import summary, summary_text
@@ -41,12 +41,17 @@ with settings_col:
     model_cfg = form.model_form(task)
     st.subheader("Training", divider="gray")
     train_cfg = form.train_form(task)
-    current = form.save_settings()
-    changed = settings.changed_from_preset(current)
-    if changed:
-        st.caption(f"Changed from preset `{preset}`: {', '.join(changed)}.")
+    form.advanced_form(task)
+    form.save_settings()
 
 with main_col:
+    # Train and the live curves first, so they are on screen without scrolling; the summary below them.
+    ready = model_cfg is not None and train_cfg is not None
+    if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
+                 help=None if ready else "Fix the settings marked in red first."):
+        panel.start(task, preset, model_cfg, train_cfg)
+    panel.job_panel()
+    baseline.baseline_note(task.name)  # IMDB only: the TF-IDF baseline beside the RNN's accuracy
     st.subheader("Model summary")
     if model_cfg is not None:
         table, totals, text = model_summary(model_cfg.to_dict())
@@ -56,9 +61,3 @@ with main_col:
             st.code(text, language=None)
         st.caption("How to read this: one row per layer, input first. `None` stands for the batch (and for any "
                    "sequence length); Param # counts the weights and biases training adjusts.")
-    ready = model_cfg is not None and train_cfg is not None
-    if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
-                 help=None if ready else "Fix the settings marked in red first."):
-        panel.start(task, preset, model_cfg, train_cfg)
-    panel.job_panel()
-    baseline.baseline_note(task.name)  # IMDB only: the TF-IDF baseline beside the RNN's accuracy

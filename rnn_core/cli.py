@@ -238,7 +238,7 @@ def cmd_bench(args) -> Any:
     if args.sweep:
         from .sweep.bench import bench_sweep
 
-        return bench_sweep(ray=args.ray, log=_log)
+        return bench_sweep(ray=args.ray, log=_log, quick=args.quick)
     if args.bucketing:
         return bench_bucketing(data_dir=args.data_dir, limit=args.limit, log=_log)
     if args.init is not None:

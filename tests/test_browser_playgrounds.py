@@ -116,3 +116,45 @@ def test_letters_playground_flags_a_bad_letter_and_shows_the_bars(streamlit_serv
     assert bars.locator(".barlayer .trace").count() == 3  # one bar chart per letter read: a, b, c
     assert_clean(page, "letters")
     page.snap("letters")
+
+
+def test_letters_playground_follows_typing_key_by_key(streamlit_server, browser_page):
+    """No Enter: each letter typed is read as soon as typing pauses, as the page promises."""
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(streamlit_server)
+    wait_idle(page, settle_ms=300)
+    open_page(page, "Letters playground")
+    box = page.get_by_label("Letters", exact=True)
+    box.fill("")
+    box.press("Enter")
+    page.get_by_text("Type or click at least one letter").wait_for(timeout=20_000)
+    read = page.locator('[data-testid="stMetric"]', has_text="Letters read")
+    for typed in ("a", "ab", "abc"):
+        box.press_sequentially(typed[-1])  # one key, then nothing: no Enter, no click elsewhere
+        page.wait_for_function(
+            "t => { const m = [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+            ".find(e => e.innerText.includes('Letters read')); return m && m.innerText.includes(t); }",
+            arg=typed, timeout=20_000)
+        assert box.evaluate("el => el === document.activeElement")  # the person keeps typing in the box
+    assert read.first.inner_text().split()[-1] == "abc"
+    assert_clean(page, "letters typing")
+
+
+def test_an_always_visible_button_clears_the_canvas(streamlit_server, browser_page):
+    """The canvas's own toolbar shows only while hovering; the page's Clear drawing button is always in view."""
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(streamlit_server)
+    wait_idle(page, settle_ms=300)
+    open_page(page, "Sine playground")
+    draw(page, wave(0.05, 0.95))
+    prediction_shown(page)
+    page.mouse.move(5, 5)  # away from the canvas: the component's toolbar is hidden, the button is not
+    clear = page.get_by_role("button", name="Clear drawing")
+    assert clear.is_visible()
+    clear.click()
+    wait_idle(page, settle_ms=300)
+    page.get_by_text("The canvas is blank").wait_for(timeout=20_000)
+    assert "toolbar" not in page.locator('[data-testid="stMain"]').inner_text()
+    assert_clean(page, "sine cleared")

@@ -29,6 +29,7 @@ def last_json(proc: subprocess.CompletedProcess):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_tasks_lists_every_task_with_a_seed_preset():
     tasks = last_json(cli("tasks"))
     names = {t["name"] for t in tasks}
@@ -48,6 +49,7 @@ def letters_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_train_eval_predict_round_trip(letters_run):
     ev = last_json(cli("eval", str(letters_run)))
     assert ev["accuracy"] == 1.0 and ev["n"] == 4 and {"loss", "seconds", "tokens_per_s"} <= set(ev)
@@ -57,6 +59,7 @@ def test_train_eval_predict_round_trip(letters_run):
     assert len(pred["per_step"]) == 1
 
 
+@pytest.mark.slow
 def test_predict_per_step_for_sine(tmp_path):
     out = tmp_path / "sine"
     last_json(cli("train", "--task", "sine", "--preset", "seed", "--epochs", "1", "--limit", "64", "--out", str(out)))
@@ -64,6 +67,7 @@ def test_predict_per_step_for_sine(tmp_path):
     assert len(pred["per_step"]) == 6 and all(isinstance(v, float) for v in pred["prediction"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -84,17 +88,20 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(args, words):
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
 
 
+@pytest.mark.slow
 def test_predict_rejects_bad_letters_cleanly(letters_run):
     proc = cli("predict", str(letters_run), "xyz")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not" in proc.stderr
 
 
+@pytest.mark.slow
 def test_bench_quick_reports_the_contract_keys():
     res = last_json(cli("bench", "--quick"))
     assert {"fit_tokens_per_s", "bare_tokens_per_s", "ratio", "replay_ms", "replay_ms_1thread"} <= set(res)
     assert res["ratio"] > 0 and res["replay_ms"] > 0
 
 
+@pytest.mark.slow
 def test_train_flags_reach_the_saved_configs(tmp_path):
     out = tmp_path / "flags"
     res = last_json(cli("train", "--task", "letters", "--preset", "seed", "--epochs", "5", "--keep-best", "--no-bucket",

@@ -64,6 +64,7 @@ def test_opens_on_the_bundled_model_and_a_blank_canvas_says_so():
     assert any("scikit-learn 8×8 digits" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_a_held_out_image_is_read_row_by_row():
     at = held_out(open_page(), 5)
     run = load_run(REPO / "pretrained" / "digits-8x8")

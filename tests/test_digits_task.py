@@ -130,6 +130,7 @@ def test_double_softmax_floors_the_loss_and_keeps_predictions():
     assert double.item() == pytest.approx(np.log(1 + 9 / np.e), abs=1e-4) and correct == 1.0
 
 
+@pytest.mark.slow
 def test_the_config_flag_reaches_training_and_slows_it():
     task = get_task("digits")
     splits = task.load(limit=200)

@@ -63,6 +63,7 @@ def _line_gru():
     return model
 
 
+@pytest.mark.slow
 def test_gru_line_of_fixed_points_and_unit_eigenvalue():
     model = _line_gru()
     cmap = cell_map(model)

@@ -84,6 +84,7 @@ def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
     assert not at.get("plotly_chart") and not at.error
 
 
+@pytest.mark.slow
 def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     at = page(saved, monkeypatch, run="letters-4in-rnn")
     assert at.title[0].value == "Inside"
@@ -96,7 +97,8 @@ def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     assert "How to read this" in captions and "Hidden state h" in captions and "Pre-activation" in captions
     # The probe's last epoch is what the trained network does on the same example.
     np.testing.assert_allclose(array(heatmap(learn, "fwd h")["z"]), array(heatmap(main, "fwd h")["z"]), atol=1e-6)
-    epoch = at.select_slider(key="inside.epoch")
+    assert at.subheader[0].value == "Watch the hidden state learn"  # a plain RNN has no gates
+    epoch = at.select_slider(key="inside.epoch.letters-4in-rnn")
     assert epoch.value == 30 and epoch.options[0] == "0"
     epoch.set_value(0).run()
     assert not at.exception, at.exception
@@ -134,6 +136,9 @@ def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monk
     names = {t.get("name") for t in main["data"]}
     assert {"fwd h", "fwd r", "fwd z", "fwd n", "bwd h", "bwd r", "bwd z", "bwd n"} <= names
     assert "bwd" in main["layout"]["sliders"][0]["steps"][0]["label"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "the backward direction has already read the whole input" in captions
+    assert at.subheader[0].value == "Watch the gates learn"
     # The prediction row is what the model says for the input cut at each step, not the head on step t's
     # states (whose backward half has read everything).
     from app.inside import examples
@@ -146,6 +151,7 @@ def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monk
         np.testing.assert_allclose(ex.prediction.values[t], expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figure):
     at = page(saved, monkeypatch, run="letters-lstm128")
     at.radio(key="inside.source").set_value("Your own input").run()
@@ -197,4 +203,39 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     assert after["images"] == before["images"]  # heatmaps still drawn
     assert after["text"] != before["text"] and f"step {after['active']}" in after["text"]
     page.snap("inside-played")
+    page.locator(".updatemenu-button", has_text="Pause").first.click()
+    paused = page.evaluate(state)["active"]
+    page.wait_for_timeout(1500)  # several frames' time: a paused animation stays where it is
+    assert page.evaluate(state)["active"] == paused
     assert page.console_errors == [], page.console_errors
+
+
+def test_epoch_slider_opens_on_the_final_epoch_of_each_run(saved, monkeypatch):
+    at = page(saved, monkeypatch, run="letters-4in-rnn")
+    at.select_slider(key="inside.epoch.letters-4in-rnn").set_value(3).run()
+    at.switch_page(PAGE)
+    at.query_params["run"] = "letters-bigru"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.select_slider(key="inside.epoch.letters-bigru").value == 5  # its last epoch, not the other run's 3
+
+
+@pytest.mark.slow
+def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure):
+    """Point 3: the validation reviews and the built figures are cached across sessions, so a fresh session opens
+    the bundled IMDB run on Inside at once after the first has (the script's own time; printed)."""
+    import time
+
+    times = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=300).run()
+        at.switch_page(PAGE)
+        at.query_params["run"] = "imdb-gru"
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+        assert len(at.get("plotly_chart")) == 2
+    print(f"\nInside imdb-gru script run: first session {times[0]:.2f} s, a fresh session after it {times[1]:.2f} s")
+    record_figure("inside imdb-gru fresh session script run (s)", times[1])
+    assert times[1] < 3.0 and times[1] < times[0] / 3, times

@@ -81,7 +81,7 @@ def test_train_page_renders_the_seed_preset_and_writes_the_url(runs_dir):
     at.number_input(key="w.hidden_size").set_value(8).run()
     assert "Total params: 165" in at.code[0].value  # the summary follows the settings
     assert at.query_params["hidden_size"] == "8"
-    assert any("Changed from preset" in c.value and "hidden_size" in c.value for c in at.caption)
+    assert any("**Modified** from `seed`" in c.value and "hidden_size" in c.value for c in at.caption)
 
 
 def test_settings_survive_a_visit_to_another_page(runs_dir):
@@ -102,6 +102,7 @@ def test_a_link_sets_the_form_and_bad_values_get_a_notice(runs_dir):
     assert "LSTM" in at.code[0].value
 
 
+@pytest.mark.slow
 def test_switching_task_loads_its_preset_and_sine_trains_with_mse_curves(runs_dir):
     at = page(TRAIN)
     at.selectbox(key="w.task").select("sine").run()
@@ -193,6 +194,7 @@ def test_two_sessions_do_not_see_each_others_jobs(runs_dir):
     run_until(alice, lambda a: len(a.warning) > 0, timeout=10)
 
 
+@pytest.mark.slow
 def test_the_cap_queues_a_second_session_and_shows_its_place(runs_dir, monkeypatch):
     from app.train.panel import job_manager
 
@@ -254,7 +256,8 @@ def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     compare, loss, accuracy = figure_traces(at)
     assert compare == [name]  # its validation curve, overlaid
     assert loss == accuracy == ["train · batch", "train · batch EMA", "train · epoch", "val · epoch"]  # reopened
-    assert [d.proto.label for d in at.get("download_button")] == ["Metrics (CSV)", "Weights (safetensors)"]
+    assert [d.proto.label for d in at.get("download_button")] == ["Metrics (CSV)", "Weights (safetensors)",
+                                                               "Whole run (.zip)"]
     run = load_run(name)
     weights = safetensors.torch.load(runlist.download_bytes(run.path, "weights.safetensors"))
     assert all(torch.equal(weights[k], v) for k, v in run.model.state_dict().items())

@@ -21,6 +21,7 @@ from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 from rnn_core.tasks.letters import patterns
 from rnn_core.tasks.sine import make_wave
+from rnn_core.train import fit
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "streamlit_app.py")
@@ -185,8 +186,10 @@ def test_a_diverged_run_is_flagged_not_crashed_on(runs_dir):
 
 def test_the_run_last_trained_is_preselected(runs_dir):
     task = get_task("sine")
-    mcfg, tcfg = task.configs("default", hidden_size=4)
-    path = save_run(build_model(mcfg), task, tcfg, name="just-trained", root=runs_dir)
+    mcfg, tcfg = task.configs("default", hidden_size=4, epochs=1, limit=64)
+    model = build_model(mcfg)
+    # Validated once: a run stopped before its first validation is never opened (tests/test_opening_runs.py).
+    path = save_run(model, task, tcfg, fit(model, task, tcfg), name="just-trained", root=runs_dir)
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["current_run"] = "just-trained"
     at.run()

@@ -57,6 +57,7 @@ def test_records_once_per_epoch_and_values_change():
     torch.testing.assert_close(t["epoch5/layers.0.fwd.hook_pre"], cache["layers.0.fwd.hook_pre"])
 
 
+@pytest.mark.slow
 def test_given_example_every_k_and_names():
     task = get_task("sine")
     splits = task.load(limit=64)

@@ -193,3 +193,22 @@ def test_train_page_shows_the_baseline_beside_the_rnns_for_imdb_only(monkeypatch
     assert values.get("Your latest run (imdb-mine)") == "85.1%"
     at.selectbox(key="w.task").select("letters").run()
     assert BASELINE_LABEL not in {m.label for m in at.metric}
+
+
+def test_the_review_is_in_the_url_and_a_shared_link_reproduces_the_verdict(runs_dir):
+    review = "A dull, lifeless film with an awful script and wooden acting."
+    at = page(review)
+    assert at.query_params["review"] in (review, [review])  # the address bar holds what was typed
+    verdict, p = metric(at, "Verdict"), metric(at, "P(positive)")
+    # Someone else opens the link: the same review, the same verdict.
+    other = AppTest.from_file(APP, default_timeout=60).run()
+    other.switch_page(PAGE)
+    other.query_params["review"] = review
+    other.run()
+    assert not other.exception, other.exception
+    assert other.text_area(key=session.SENTIMENT_TEXT).value == review
+    assert (metric(other, "Verdict"), metric(other, "P(positive)")) == (verdict, p)
+    # Typing afterwards wins over the link.
+    other.text_area(key=session.SENTIMENT_TEXT).set_value("A wonderful, moving film.").run()
+    assert other.text_area(key=session.SENTIMENT_TEXT).value == "A wonderful, moving film."
+    assert other.query_params["review"] in ("A wonderful, moving film.", ["A wonderful, moving film."])

@@ -60,9 +60,31 @@ def test_query_string_round_trip_is_exact():
 def test_settings_build_the_configs_a_task_accepts():
     settings, _ = from_query({"task": "letters", "cell": "lstm", "hidden_size": "7", "epochs": "5"})
     model_over, train_over = split_configs(settings)
-    assert set(model_over) | set(train_over) == set(FIELDS)
+    assert set(model_over) | set(train_over) == {n for n, f in FIELDS.items() if f.config != "task"}
     mcfg, tcfg = get_task("letters").configs(settings["preset"], **model_over, **train_over)
     assert (mcfg.cell, mcfg.hidden_size, tcfg.epochs) == ("lstm", 7, 5)
+
+
+def test_every_setting_a_preset_makes_is_a_field_of_the_form():
+    """Point 9: what any preset sets (IMDB's input dropout, embedding, vocabulary, length, clipping, keep-best) can
+    be seen and changed; the task options a task offers as radios (variant, data, source, read) are there too."""
+    from app.train.settings import shown
+    from rnn_core.tasks import available, task_class
+
+    for name in available():
+        cls = task_class(name)
+        radios = set(get_task(name).option_choices())
+        for preset in cls.presets.values():
+            for key in [*preset.model, *preset.train, *preset.task]:
+                if key == "head":  # fixed by the task's kind (a sequence classifier reads its last step)
+                    continue
+                assert key in radios or (key in FIELDS and shown(name, key)), (name, key)
+    imdb = preset_settings("imdb", "default")
+    assert (imdb["input_dropout"], imdb["embed_dim"], imdb["maxlen"], imdb["num_words"], imdb["clip_grad"],
+            imdb["keep_best"]) == (0.4, 32, 500, 10000, 1.0, True)
+    settings, notices = from_query({"task": "imdb", "preset": "default", "maxlen": "200", "input_dropout": "0.1"})
+    assert notices == [] and settings["maxlen"] == 200 and changed_from_preset(settings) == ["input_dropout", "maxlen"]
+    assert "maxlen" not in preset_settings("letters")  # a task option only where the task has it
 
 
 def test_integers_written_as_floats_are_accepted():

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("streamlit", "plotly")
 
@@ -34,6 +36,7 @@ def test_rnn_core_source_never_imports_streamlit_or_plotly():
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_importing_rnn_core_and_its_tasks_loads_no_streamlit_or_plotly():
     code = (
         "import json, sys, rnn_core, rnn_core.tasks as t\n"

@@ -229,3 +229,101 @@ def test_the_runs_list_shows_a_sweeps_runs_as_sweep_slash_run(tmp_path):
     assert set(rows) == {f"grid/{runs[0].name}", "plain"}  # the sweep folder itself is no (damaged) run
     assert rows[f"grid/{runs[0].name}"]["sweep"] == "grid" and rows["plain"]["sweep"] is None
     assert load_run(rows[f"grid/{runs[0].name}"]["path"]).status == "finished"
+
+
+@pytest.mark.slow
+def test_a_sweep_worker_sizes_the_model_to_the_loaded_data():
+    # The tagger's word and character vocabularies are known only once its data is loaded; a worker that built
+    # the preset's model as written indexed past its embedding (IndexError) on the first batch.
+    from safetensors.torch import load as load_safetensors
+
+    from rnn_core.sweep.worker import train_run
+
+    run = SweepSpec("pos", "seed", {"limit": [40], "epochs": [1]}, seeds=(0,)).runs()[0]
+    payload = train_run(run, num_threads=1)
+    assert payload["status"] == "finished" and 0.0 <= payload["final_metrics"]["test_accuracy"] <= 1.0
+    vocab = payload["task_state"]["vocab"]
+    weights = load_safetensors(payload["weights"])
+    word_rows = [v.shape[0] for k, v in weights.items() if k.endswith("embed.weight") and "char" not in k]
+    assert payload["model"]["vocab_size"] > 2 and word_rows == [payload["model"]["vocab_size"]] and vocab
+
+
+@pytest.mark.slow
+def test_a_reused_worker_gives_each_run_the_result_it_gets_alone(tmp_path):
+    # A local worker trains run after run: what ran before in that process must not change a run's result.
+    from rnn_core.sweep.worker import train_run
+
+    spec = SweepSpec("letters", "seed", {"cell": ["rnn", "gru"], **QUICK}, seeds=(0, 1, 2))
+    engine = LocalBackend(workers=2)  # one torch thread each, as the comparison below
+    folder = run_sweep(spec, backend=engine, root=tmp_path)
+    assert engine.threads == 1 and len({r["pid"] for r in folder.runs}) <= 2  # two processes trained all six
+    for run, rec in zip(spec.runs(), folder.runs, strict=True):
+        alone = train_run(run, num_threads=1)["final_metrics"]
+        assert rec["final_metrics"] == pytest.approx(alone, rel=1e-5, abs=1e-7), (rec["name"], rec["pid"])
+
+
+@pytest.mark.slow
+def test_a_killed_ray_sweep_leaves_every_finished_run_readable(ray_cluster, tmp_path):
+    # The same promise as the local backend's (test_sweep_cli): a sweep driving Ray is SIGKILLed while its second
+    # run trains; the first run stays readable, and Ray stops the task of the driver that is gone.
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "killed"
+    address = ray_cluster.get_runtime_context().gcs_address
+    proc = subprocess.Popen([sys.executable, "-m", "rnn_core", "sweep", "--task", "letters", "--grid",
+                             "epochs=3,10000", "--seeds", "0", "--workers", "1", "--backend", "ray",
+                             "--address", address, "--out", str(out)],
+                            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        long_pid = None
+        while time.monotonic() < deadline:  # wait until run 0 is saved and run 1 is training
+            try:
+                runs = json.loads((out / "sweep.json").read_text())["runs"]
+            except (OSError, ValueError, KeyError):
+                runs = []
+            if runs and runs[0]["state"] == "finished" and runs[1]["state"] == "running":
+                long_pid = runs[1]["pid"]
+                break
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.2)
+        assert long_pid, "the sweep never got to its second run"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    folder = load_sweep(out)
+    assert folder.state == "interrupted" and [r["state"] for r in folder.runs] == ["finished", "cancelled"]
+    run = load_run(folder.runs[0]["path"])
+    assert run.status == "finished" and len(run.metrics) == 3
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{long_pid}").exists() and "State:\tZ" not in _status(long_pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not Path(f"/proc/{long_pid}").exists() or "State:\tZ" in _status(long_pid) or not _trains(long_pid), \
+        "the Ray worker of the killed sweep kept training"
+
+
+def _status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "State:\tZ"
+
+
+def _trains(pid: int) -> bool:
+    """Whether the process still uses CPU: a Ray worker may be kept as an idle process for the next job."""
+    def ticks() -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    before = ticks()
+    time.sleep(2.0)
+    return ticks() - before > 20  # more than 0.2 s of CPU in 2 s

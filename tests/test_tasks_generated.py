@@ -101,6 +101,7 @@ def _train(task, preset, **overrides):
 PRESET_VARIANTS = [("seed", "1in"), ("seed-4in", "4in"), ("default", "1in"), ("default", "4in")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset, variant", PRESET_VARIANTS)
 def test_letters_presets_get_every_letter_right(preset, variant):
     task = get_task("letters", variant=variant)

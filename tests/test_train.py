@@ -81,6 +81,7 @@ class OnBatch(Callback):
         self.fn(event)
 
 
+@pytest.mark.slow
 def test_events_in_order_and_learning():
     rec = Recorder()
     _, hist = train(TrainConfig(epochs=4, batch_size=32, lr=0.01), [rec])
@@ -100,6 +101,7 @@ def test_events_in_order_and_learning():
     assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_curves_other_seed_differs():
     cfg = TrainConfig(epochs=2, batch_size=32, lr=0.01, seed=3)
     _, a = train(cfg)
@@ -159,6 +161,7 @@ def test_bucketing_groups_similar_lengths_and_covers_everything():
     assert padding(bucketed) < padding(small) < 0.5 * padding(plain)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd"])
 def test_each_optimizer_trains(optimizer):
     lr = {"adam": 0.01, "rmsprop": 0.003, "sgd": 0.1}[optimizer]
@@ -224,6 +227,7 @@ def test_stop_during_validation_ends_without_finishing_it():
     assert len(evals) == 1 and len(hist.epochs) == 1 and hist.epochs[0]["val_loss"] is None
 
 
+@pytest.mark.slow
 def test_keep_best_ends_with_the_weights_of_the_best_validation_epoch():
     class WreckAfterTwoEpochs(Callback):  # training that goes wrong late: the last epochs are the worst
         def on_epoch_begin(self, event):
@@ -249,6 +253,7 @@ def test_keep_best_ends_with_the_weights_of_the_best_validation_epoch():
     assert evaluate(plain_model, task, task.load().val)["loss"] == pytest.approx(plain.epochs[-1]["val_loss"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_test_metrics_are_filed_under_the_kept_epoch_and_a_stop_skips_them():
     from rnn_core.train import add_test_metrics
 
@@ -269,6 +274,7 @@ def test_test_metrics_are_filed_under_the_kept_epoch_and_a_stop_skips_them():
     assert add_test_metrics(model, task, base, hist2) == {}  # no test split, nothing to add
 
 
+@pytest.mark.slow
 def test_regression_events_carry_mse_by_name_and_keep_best_keeps_the_lowest():
     task = SineTask()
     model = build_model(task.base_model_config().replace(hidden_size=8), seed=0)

@@ -74,10 +74,6 @@ def replay_probe(run: Run, epoch: int) -> Replay:
         steps = [str(t) for t in range(n)]
     y = probe_target(run.probe)
     target = None if y is None else (y[0, :n] if y.dim() >= 2 else y).numpy()
-    note = ""
-    if run.model_cfg.bidirectional and run.model_cfg.head == "last":
-        note = ("Prediction row of the training replay: the head on each step's states as recorded — for this "
-                "bidirectional model the backward half has already read the whole input at every step.")
     logits = cache[LOGITS][0].float().numpy().astype(np.float64)  # [seq, outputs] as recorded
     return Replay(run.model_cfg.cell, run.model.directions(), steps, cache, logits,
-                  prediction_of(run.task, logits, target), feature_inputs(run.model, x[:, :n]), note)
+                  prediction_of(run.task, logits, target), feature_inputs(run.model, x[:, :n]))

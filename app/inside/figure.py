@@ -36,6 +36,10 @@ HOW_TO_READ = {
     "(darker = likelier); ○ marks the true label.",
     "prediction.tag": "Prediction row: each step's tag probabilities (darker = likelier); ○ marks the true tag.",
     "prediction.regress": "Output row: the predicted value at each step (red) against the target (dotted), when known.",
+    # A bidirectional model whose head reads the last step: its backward half has read the whole input at every step.
+    "prediction.bidirectional": "Bidirectional model: at every step the backward direction has already read the "
+    "whole input (it runs from the end), so the prediction row is not what the model would say had the input "
+    "ended there — only its forward half reads left to right.",
 }
 CAPTION = (
     "How to read this: time runs left to right, one row per unit; each block is one quantity. "

@@ -18,7 +18,7 @@ import torch
 
 from rnn_core.runs import Run
 
-from .. import run_access
+from .. import run_access, session
 from ..run_access import replay
 
 MAX_CHARS = 1_000_000  # beyond this a paste is refused with a message (tokenizing it would stall the page)
@@ -193,3 +193,22 @@ def inside_input(run: Run, text: str, a: Analysis) -> dict[str, Any]:
     """What the Inside page needs to replay this review (stored under ``session.INSIDE_INPUT``)."""
     return {"run": str(run.path), "run_name": run.name, "task": "imdb", "text": text, "tokens": list(a.tokens),
             "cut": a.cut, "source": "pages/sentiment.py"}
+
+
+MAX_LINK_CHARS = 2000  # longer reviews are not put in the address bar (browsers and servers cap URL length)
+
+
+def text_from_link() -> None:
+    """A ``?review=`` in the address bar (a shared link) fills the review box — once per link, so typing wins."""
+    linked = st.query_params.get("review")
+    if linked and linked != st.session_state.get(session.SENTIMENT_LINKED):
+        st.session_state[session.SENTIMENT_TEXT] = linked[:MAX_LINK_CHARS]
+        st.session_state[session.SENTIMENT_LINKED] = linked
+
+
+def text_to_link(text: str) -> None:
+    """Keep the review in the address bar (``?review=``), or none when it is too long for a link."""
+    if text and len(text) <= MAX_LINK_CHARS:
+        st.query_params["review"] = st.session_state[session.SENTIMENT_LINKED] = text
+    else:
+        st.query_params.pop("review", None)

@@ -10,26 +10,34 @@ import pandas as pd
 import streamlit as st
 
 from rnn_core.runs import list_runs, read_csv
-from rnn_core.tasks import metric_of
+from rnn_core.tasks import task_class
 
-COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_metric", "params", "created", "source"]
+from ..run_access import best_bundled, worth_seeing
+
+# Accuracy and MSE are different measures (higher vs lower is better): each has its own column.
+COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_accuracy", "val_mse", "params", "created", "source"]
+MISSING = "—"  # what a cell with no value shows (never "None" or "nan")
 
 
-def _metric(task: str | None, final: dict[str, Any]) -> float | None:
-    """The run's final validation score in its task's metric."""
-    return final.get(f"val_{metric_of(task)}")
+def _number(value: Any, fmt: str) -> str:
+    return MISSING if value is None or value != value else format(value, fmt)
 
 
 def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """``list_runs()`` rows → the table the page shows (one row per run, in the same order)."""
+    """``list_runs()`` rows → the table the page shows (one row per run, in the same order), every value as the
+    text it is shown as: missing values read "—"."""
     out = []
     for r in rows:
         final = r.get("final_metrics") or {}
+        created = pd.to_datetime(str(r.get("created") or ""), errors="coerce", utc=True)
         out.append({
-            "name": r["name"], "task": r.get("task"), "cell": r.get("cell"),
-            "status": r.get("status"),
-            "val_loss": final.get("val_loss"), "val_metric": _metric(r.get("task"), final),
-            "params": r.get("params"), "created": pd.to_datetime(str(r.get("created") or ""), errors="coerce", utc=True),
+            "name": r["name"], "task": r.get("task") or MISSING, "cell": (r.get("cell") or MISSING).upper(),
+            "status": r.get("status") or MISSING,
+            "val_loss": _number(final.get("val_loss"), ".4g"),
+            "val_accuracy": _number(final.get("val_accuracy"), ".2%"),
+            "val_mse": _number(final.get("val_mse"), ".4g"),
+            "params": _number(r.get("params"), ","),
+            "created": MISSING if pd.isna(created) else created.strftime("%Y-%m-%d %H:%M"),
             "source": "bundled" if r.get("pretrained") else "yours",
         })
     return pd.DataFrame(out, columns=COLUMNS)
@@ -69,3 +77,22 @@ def download_bytes(path: str | Path, fname: str) -> bytes | None:
     """A run file's bytes for a download button (None when it is missing)."""
     file = Path(path) / fname
     return file.read_bytes() if file.is_file() else None
+
+
+def opening_run(rows: list[dict[str, Any]], current: str | None) -> str:
+    """The run the page opens on: the session's current run, else your newest run worth seeing, else the best
+    bundled one — never a run stopped before its first validation when another exists."""
+    by_name = {r["name"]: r for r in rows}
+    if current in by_name and worth_seeing(by_name[current]):
+        return str(current)
+    own = next((r for r in rows if not r.get("pretrained") and worth_seeing(r)), None)
+    best = own or best_bundled(rows)
+    return (best or rows[0])["name"]
+
+
+def warmup(task: str | None) -> int:
+    """The task's warm-up steps (left out of a regression metric, counted in its loss); 0 for an unknown task."""
+    try:
+        return task_class(task or "").warmup
+    except (ValueError, ImportError):
+        return 0

@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnn_core.sweep import list_sweeps, load_sweep, metric_columns, results_frame, summary_frame
+from rnn_core.sweep import SweepFolder, list_sweeps, load_sweep, metric_columns, results_frame, summary_frame
 
-from .. import session
+from .. import nav, session
 from . import charts
 from .form import Launch
 from .jobs import SweepJobs, SweepView
@@ -134,3 +134,32 @@ def results(path: Path) -> None:
         st.caption(charts.READ_PARALLEL)
     if not varied:
         st.caption("Only seeds vary in this sweep: the table is the whole result.")
+    open_run(folder)
+
+
+def open_run(folder: SweepFolder) -> None:
+    """Pick one of the sweep's finished runs: it becomes this session's current run, which the other pages'
+    pickers open, and links go to them."""
+    done = [r for r in folder.runs if r["state"] == "finished" and r.get("path")]
+    if not done:
+        return
+    names = {f"{folder.path.name}/{r['name']}": r for r in done}  # a sweep's run as the Runs list names it
+
+    def label(name: str) -> str:
+        rec = names[name]
+        point = " ".join(f"{k}={v}" for k, v in (rec.get("point") or {}).items())
+        return f"{rec['name']} ({point + ', ' if point else ''}seed {rec['seed']})"
+
+    st.subheader("Open a run", divider="gray")
+    name = st.selectbox("Run", list(names), format_func=label, key=f"open_{folder.path.name}",
+                        help="Every run of a sweep is an ordinary run: the other pages list it too.")
+    session.set_current_run(name)
+    task = (folder.spec or {}).get("task", "")
+    with st.container(horizontal=True):
+        nav.link("pages/inside.py", "Look inside", ":material/visibility:", run=name)
+        if task in nav.PLAYGROUND:
+            script, title = nav.PLAYGROUND[task]
+            nav.link(script, f"Try it in {title}", ":material/play_circle:")
+        nav.link("pages/runs.py", "Compare on the Runs page", ":material/folder_open:")
+    st.caption("How to read this: the run picked here is the one the Inside page and the task's playground open "
+               "next; the Runs page lists it as sweep/run.")

@@ -76,15 +76,48 @@ def _layout(fig: go.Figure, title: str, ytitle: str, key: str, height: int) -> g
     )
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
     log = key in ("loss", "mse")
-    if not fig.data:  # empty axes before training: a sensible frame rather than plotly's 0.1..1e4 default
+    if not fig.data:  # empty axes before training: no made-up scale (plotly's default log axis reads 0.1..1e4)
         fig.update_xaxes(range=[0, 10])
-        fig.update_yaxes(range=[-2, 1] if log else None)
-    # Log ticks at 1, 2 and 5 per decade ("D2"), each labelled in full (0.5, 0.2) rather than as plotly's bare
-    # mantissas (5, 2) or a crowded 0.9, 0.8, 0.7 … when the range spans less than a decade.
-    fig.update_yaxes(title_text=ytitle, type="log" if log else "linear", tickformat=".2~g" if log else None,
-                     dtick="D2" if log else None,
+        fig.update_yaxes(title_text=ytitle, showticklabels=False, range=[0, 1])
+        fig.add_annotation(text="the curve appears with the first batch", showarrow=False, xref="paper",
+                           yref="paper", x=0.5, y=0.5, font=dict(color="#6b7280"))
+        return fig
+    ticks = log_ticks(_y_values(fig)) if log else None
+    fig.update_yaxes(title_text=ytitle, type="log" if log else "linear",
+                     tickvals=ticks, ticktext=[f"{v:.3g}" for v in ticks] if ticks else None,
                      range=[0, 1.02] if key == "accuracy" else None)
     return fig
+
+
+def _y_values(fig: go.Figure) -> np.ndarray:
+    """Every finite positive y value drawn (what a log axis spans)."""
+    ys = [np.asarray(t.y, dtype=float) for t in fig.data if t.y is not None]
+    y = np.concatenate(ys) if ys else np.zeros(0)
+    return y[np.isfinite(y) & (y > 0)]
+
+
+def log_ticks(values: np.ndarray, most: int = 6) -> list[float] | None:
+    """Tick values for a log axis over ``values``, each labelled in full: 1-2-5 per decade when the data span
+    decades, finer round numbers (0.3, 0.4, 0.5) when they span less — plotly's own log ticks leave a curve that
+    stays between 0.25 and 0.7 with no number at all. At least two ticks when the data vary; None with no data."""
+    if values.size == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo * 1.0001:  # one value: one tick at it
+        return [float(f"{lo:.3g}")]
+    decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    ticks: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 4, 5, 6, 7, 8)):
+        ticks = [float(f"{m * 10.0**d:.3g}") for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:  # under a factor of 1.5: round numbers on a linear step
+        step = 10.0 ** np.floor(np.log10((hi - lo) / 3))
+        step *= next(k for k in (1, 2, 2.5, 5, 10) if (hi - lo) / (step * k) <= 4)
+        ticks = [float(f"{v:.4g}") for v in np.arange(np.ceil(lo / step) * step, hi + step / 2, step) if lo <= v <= hi]
+    if len(ticks) > most:
+        ticks = ticks[:: int(np.ceil(len(ticks) / most))]
+    return ticks
 
 
 def default_smoothing(batches_per_epoch: int | None) -> float:
@@ -94,16 +127,40 @@ def default_smoothing(batches_per_epoch: int | None) -> float:
     return min(0.9, 1 - 1 / n)
 
 
+def chart_title(key: str, warmup: int = 0) -> str:
+    """The chart's title; with ``warmup`` steps (a regression task) it says which steps each value covers, since the
+    loss counts the first steps that no model can get right and the MSE leaves them out."""
+    label = LABELS.get(key, key)
+    title = label[:1].upper() + label[1:]
+    if warmup and key == "loss":
+        return f"{title} — every step, incl. the first {warmup} warm-up steps"
+    if warmup and key == "mse":
+        return f"{title} — after the first {warmup} warm-up steps (so below the loss)"
+    return title
+
+
+def epoch_x(epochs: pd.DataFrame, batches: pd.DataFrame, batches_per_epoch: int | None = None) -> np.ndarray:
+    """x of each per-epoch row: the epoch's last batch on the batch axis, so an epoch cut short by Stop sits at
+    the fraction of it that was trained (2.4), not at a whole epoch; the epoch number when no batches are known."""
+    x = epochs["epoch"].to_numpy(dtype=float)
+    if batches.empty or "epoch" not in batches:
+        return x
+    last = pd.Series(batch_x(batches, batches_per_epoch)).groupby(batches["epoch"].to_numpy()).max()
+    return np.array([min(e, last.get(e, e)) for e in x], dtype=float)
+
+
 def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: int | None = None,
-               smoothing: float | None = None, title: str | None = None, height: int = 340) -> go.Figure:
+               smoothing: float | None = None, title: str | None = None, height: int = 340,
+               warmup: int = 0) -> go.Figure:
     """Train and validation curves of one quantity (``key``: "loss", "accuracy" or "mse").
 
     Every trace keeps at most MAX_POINTS evenly spaced points (the first and last always among them).
     Traces, in order (each only when it has data): "train · batch" (raw per-batch values, faint),
     "train · batch EMA" (smoothed), "train · epoch" and "val · epoch" (per-epoch values from
-    ``train_<key>`` / ``val_<key>``). Per-batch accuracy / MSE is the running mean within the epoch, as
-    ``fit`` reports it. Loss and MSE use a log axis, since they shrink by orders of magnitude. ``smoothing``
-    defaults to ``default_smoothing(batches_per_epoch)``.
+    ``train_<key>`` / ``val_<key>``, at ``epoch_x``). Per-batch accuracy / MSE is the running mean within the
+    epoch, as ``fit`` reports it. Loss and MSE use a log axis, since they shrink by orders of magnitude.
+    ``smoothing`` defaults to ``default_smoothing(batches_per_epoch)``; ``warmup`` goes into the title
+    (``chart_title``).
     """
     b, e = _frame(batches), _frame(epochs)
     label = LABELS.get(key, key)
@@ -126,11 +183,12 @@ def fig_curves(batches: Any, epochs: Any, key: str = "loss", batches_per_epoch: 
         rows = e[e[col].notna()]
         rows = rows.iloc[_thin(len(rows))]
         fig.add_trace(go.Scatter(
-            x=rows["epoch"], y=rows[col], name=f"{split} · epoch", mode="lines+markers" if len(rows) <= 40 else "lines",
+            x=epoch_x(rows, b, batches_per_epoch), y=rows[col], name=f"{split} · epoch",
+            mode="lines+markers" if len(rows) <= 40 else "lines",
             hovertemplate="%{y:.6g}<extra>%{fullData.name}</extra>",
             line=dict(color=color, width=2, dash=dash), marker=dict(size=5),
         ))
-    return _layout(fig, title or label[:1].upper() + label[1:], label, key, height)
+    return _layout(fig, title or chart_title(key, warmup), label, key, height)
 
 
 def fig_compare(runs: Mapping[str, Any], column: str = "val_loss", title: str | None = None,

@@ -37,14 +37,17 @@ def _on_preset_change() -> None:
 
 
 def current() -> dict[str, Any]:
-    """The settings the widgets hold now."""
-    return {name: st.session_state[session.widget_key(name)] for name in settings.ORDER}
+    """The settings the widgets hold now (only those that exist for the task picked)."""
+    task = st.session_state[session.widget_key("task")]
+    return {name: st.session_state[session.widget_key(name)] for name in settings.ORDER
+            if name in ("task", "preset") or settings.applies(task, name)}
 
 
 def load_settings() -> list[str]:
-    """Fill the widgets' state: from the URL on a session's first visit, else from the last settings
-    (Streamlit forgets a widget's value once its page is left). Returns notices about ignored URL values."""
-    if not st.session_state.get(session.URL_LOADED):
+    """Fill the widgets' state: from the URL on a session's first visit or when a link names other settings than
+    the session's (e.g. Home's "train your first network"), else from the last settings (Streamlit forgets a
+    widget's value once its page is left). Returns notices about ignored URL values."""
+    if not st.session_state.get(session.URL_LOADED) or _link_differs():
         values, notices = settings.from_query(st.query_params.to_dict())
         st.session_state[session.SETTINGS] = values
         st.session_state[session.URL_NOTICES] = notices
@@ -52,6 +55,23 @@ def load_settings() -> list[str]:
     saved = st.session_state[session.SETTINGS]
     _apply({k: v for k, v in saved.items() if session.widget_key(k) not in st.session_state})
     return st.session_state.pop(session.URL_NOTICES, [])
+
+
+def _link_differs() -> bool:
+    """The URL names a task and settings the session does not hold (this page writes its own settings to the URL,
+    so after a sidebar click or a rerun the two agree, or the URL is empty)."""
+    query = st.query_params.to_dict()
+    if "task" not in query:
+        return False
+    held = st.session_state.get(session.SETTINGS)
+    if not held:
+        return True
+    saved = settings.to_query(held)
+    if any(saved.get(k) != v for k, v in query.items() if k in settings.ORDER):
+        for name in settings.ORDER:  # the link's settings replace the widgets' values
+            st.session_state.pop(session.widget_key(name), None)
+        return True
+    return False
 
 
 def save_settings() -> dict[str, Any]:
@@ -69,10 +89,17 @@ def task_form() -> tuple[Task, str]:
     st.selectbox("Task", names, key=wk("task"), on_change=_on_task_change,
                  format_func=lambda n: f"{n} — {task_class(n).title}")
     cls = task_class(st.session_state[wk("task")])
-    st.selectbox("Preset", list(cls.presets), key=wk("preset"), on_change=_on_preset_change)
+    changed = settings.changed_from_preset(current())
     preset = st.session_state[wk("preset")]
-    st.caption(f"{KIND_NAMES.get(cls.kind, cls.kind)} · {cls.presets[preset].description}")
-    options = dict(cls.presets[preset].task)
+    st.selectbox("Preset", list(cls.presets), key=wk("preset"), on_change=_on_preset_change,
+                 format_func=lambda p: f"{p} (modified)" if p == preset and changed else p)
+    kind = KIND_NAMES.get(cls.kind, cls.kind)
+    if changed:  # the description is of the preset as it was, no longer of the model below
+        st.caption(f"{kind} · **Modified** from `{preset}`: {', '.join(changed)} changed. "
+                   f"The preset as it was: {cls.presets[preset].description}")
+    else:
+        st.caption(f"{kind} · {cls.presets[preset].description}")
+    options = {**cls.presets[preset].task, **settings.task_options(current())}
     for name, (values, help_text) in get_task(cls.name, **options).option_choices().items():
         key = wk(f"option.{cls.name}.{name}")
         if st.session_state.get(key) not in values:
@@ -138,3 +165,48 @@ def train_form(task: Task) -> TrainConfig | None:
     except (TypeError, ValueError) as e:
         st.error(f"These training settings can't train: {e}.")
         return None
+
+
+def advanced_form(task: Task) -> None:
+    """Every other setting a preset of this task sets (embedding, input dropout, vocabulary, length, clipping,
+    keep-best …), in a collapsed "Advanced" group; what the model and training settings above are built with."""
+    wk, f = session.widget_key, settings.FIELDS
+    names = [n for n in f if f[n].advanced and settings.shown(task.name, n)]
+    with st.expander(f"Advanced · {len(names)} more settings"):
+        cols = st.columns(2, vertical_alignment="bottom")
+        for i, name in enumerate(names):
+            field, col = f[name], cols[i % 2]
+            label, help_text = ADVANCED_LABELS.get(name, (name, None))
+            if field.kind is bool:
+                col.toggle(label, key=wk(name), help=help_text)
+            elif field.choices:
+                col.selectbox(label, field.choices, key=wk(name), help=help_text)
+            elif field.kind is int:
+                col.number_input(label, int(field.low or 0), int(field.high or 0), step=1, key=wk(name),
+                                 help=help_text)
+            else:
+                col.number_input(label, float(field.low or 0), float(field.high or 0), step=0.05, format="%.4g",
+                                 key=wk(name), help=help_text)
+
+
+# setting → (label, help) in the Advanced group
+ADVANCED_LABELS: dict[str, tuple[str, str | None]] = {
+    "embed_dim": ("Embedding size", "Width of each word's vector (token tasks)."),
+    "input_dropout": ("Input dropout", "Share of the embedded / input values zeroed while training."),
+    "word_dropout": ("Word dropout", "Share of known words replaced by the unknown-word id while training."),
+    "char_embed_dim": ("Character embedding", "Width of each character's vector (tagger)."),
+    "char_hidden": ("Character units", "Units per direction of the character-level network (tagger)."),
+    "double_softmax": ("Double softmax", "Apply softmax twice, as the digits note's code does (learns far less)."),
+    "clip_grad": ("Gradient clipping", "Largest gradient norm per step; 0 turns clipping off."),
+    "weight_decay": ("Weight decay", "L2 penalty passed to the optimizer."),
+    "val_fraction": ("Validation share", "Share of the training examples held out for validation; 0 uses the "
+                     "task's own validation split."),
+    "keep_best": ("Keep best epoch", "At the end, restore the weights of the epoch with the best validation score."),
+    "limit": ("Training examples", "Use at most this many training examples; 0 uses them all."),
+    "num_words": ("Vocabulary size", "The most frequent words kept; the rest read as unknown."),
+    "maxlen": ("Max length", "Words per review kept; longer reviews are cut."),
+    "truncating": ("Cut from", "pre: keep a long review's last words; post: its first."),
+    "variant": ("Variant", "1in: one letter in, the next out; 4in: four letters in, the fifth out."),
+    "data": ("Data", "random: sine waves of random frequency and phase; notes: the notes' windows of sin(k·π/9)."),
+    "source": ("Images", "sklearn: the 8×8 digits that ship with scikit-learn; mnist: 28×28 MNIST files."),
+}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn_core.config import ModelConfig, TrainConfig
-from rnn_core.tasks import Task, metric_of
+from rnn_core.tasks import Task, metric_of, task_class
 
 from .. import nav, session
 from . import curves
@@ -15,6 +15,7 @@ from .job_manager import JobManager
 from .job_state import JobSpec, Snapshot
 
 POLL_SECONDS = 0.5
+CURVE_HEIGHT = 300
 FIRST_POINT_WAIT = 0.4  # after Train, wait this long at most for the first batch so the first draw has a point
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_circle:",
                "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
@@ -46,11 +47,20 @@ def _duration(seconds: float | None) -> str:
 
 
 def progress_text(s: Snapshot) -> str:
-    """"Epoch 3/100 · batch 1/1 · 5,120 tokens/s · 12 s left" for a running job."""
-    if s.phase != "training" or not s.batches:
+    """"Epoch 3/100 · batch 1/1 · 5,120 tokens/s · 12 s left" for a running job ("· validating" while it scores
+    the epoch on the validation split); the phase ("Loading data…") before training begins."""
+    if s.phase not in ("training", "validating") or not s.batches:
         return f"{s.phase.capitalize()}…"
-    return (f"Epoch {s.epoch}/{s.epochs} · batch {s.batch}/{s.batches} · {s.tokens_per_s:,.0f} tokens/s · "
+    validating = " · validating" if s.phase == "validating" and s.batches > 1 else ""
+    return (f"Epoch {s.epoch}/{s.epochs} · batch {s.batch}/{s.batches}{validating} · {s.tokens_per_s:,.0f} tokens/s · "
             f"{_duration(s.seconds_left)} left")
+
+
+def job_label(s: Snapshot) -> str:
+    """"imdb · GRU(64) · preset default · 4 epochs": which job the box shows, whatever the form holds now."""
+    m = s.spec.model_cfg
+    preset = f" · preset {s.spec.preset}" if s.spec.preset else ""
+    return f"{s.spec.task} · {m.cell.upper()}({m.hidden_size}){preset} · {s.spec.train_cfg.epochs} epochs"
 
 
 def _outcome(s: Snapshot) -> None:
@@ -73,12 +83,14 @@ def draw_curves(s: Snapshot | None) -> None:
     """Loss, then accuracy (or MSE), with the how-to-read caption; empty axes until the first batch, drawn
     under the same keys so the charts update in place instead of jumping in."""
     metric = s.metric if s is not None else charts_metric()
-    for key in ("loss", metric):
+    # Side by side and short, so both are on screen right under the Train button at a laptop's 1400×1000.
+    for col, key in zip(st.columns(2), ("loss", metric), strict=True):
         if s is None:
-            fig = curves.fig_curves([], [], key)
+            fig = curves.fig_curves([], [], key, height=CURVE_HEIGHT)
         else:
-            fig = curves.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None)
-        st.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
+            fig = curves.fig_curves(s.batch_rows, s.epoch_rows, key, batches_per_epoch=s.batches or None,
+                                    height=CURVE_HEIGHT, warmup=task_class(s.spec.task).warmup)
+        col.plotly_chart(fig, key=f"curve_{key}", config={"displaylogo": False})
     if s is not None:
         st.caption(curves.READ_CURVES)
 
@@ -104,6 +116,10 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
     return next(j for j in jobs if j.id == st.session_state[session.CURRENT_JOB])
 
 
+def _request_stop(sid: str, job_id: str) -> None:
+    job_manager().stop(sid, job_id)
+
+
 def _panel(polling: bool) -> None:
     manager, sid = job_manager(), session.session_id()
     jobs = manager.jobs(sid)
@@ -115,7 +131,11 @@ def _panel(polling: bool) -> None:
         # Empty axes now: the browser loads the charting code while settings are chosen, not after the click.
         draw_curves(None)
         return
-    if s.state == "queued":
+    st.caption(f"Job: **{job_label(s)}**")
+    if s.active and s.stopping:
+        st.info("Stopping: finishing the current batch, then saving what was learned…" if s.state == "running"
+                else "Cancelling…", icon=":material/stop_circle:")
+    elif s.state == "queued":
         c = manager.counts()
         st.info(f"Waiting in the queue: place **{s.place}**. {c['running']} of {c['max_jobs']} training slots "
                 "on this server are busy; it starts when one frees up.", icon=STATE_ICONS["queued"])
@@ -123,9 +143,11 @@ def _panel(polling: bool) -> None:
         st.progress(s.fraction, text=progress_text(s))
     else:
         _outcome(s)
-    if s.active and st.button("Stop" if s.state == "running" else "Cancel", icon=":material/stop_circle:",
-                              key=f"stop_{s.id}", help="Ends training within a second; the partial run is saved."):
-        manager.stop(sid, s.id)
+    if s.active and not s.stopping:
+        # on_click: the stop is requested before this fragment re-runs, so the box it draws shows it at once.
+        st.button("Stop" if s.state == "running" else "Cancel", icon=":material/stop_circle:", key=f"stop_{s.id}",
+                  on_click=_request_stop, args=(sid, s.id),
+                  help="Ends training within a second; the partial run is saved.")
     draw_curves(s)
 
 

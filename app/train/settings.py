@@ -10,17 +10,21 @@ from typing import Any
 
 from rnn_core.config import BOUNDS, CELLS, INITS, OPTIMIZERS
 from rnn_core.tasks import available, task_class
+from rnn_core.tasks.digits import SOURCES as DIGIT_SOURCES
+from rnn_core.tasks.letters import VARIANTS as LETTER_VARIANTS
+from rnn_core.tasks.sine import DATA_SOURCES as SINE_DATA
 
 
 @dataclass(frozen=True)
 class Field:
     """One setting: where it lives ("model" or "train" config) and what values it takes."""
 
-    config: str  # "model" or "train"
+    config: str  # "model", "train" or "task" (a task option, e.g. IMDB's maxlen)
     kind: type  # int, float, bool or str
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    advanced: bool = False  # drawn in the form's "Advanced" group, for the tasks it matters to (``shown``)
 
     def span(self) -> tuple[float, float]:
         """(low, high) of a numeric field, ends included."""
@@ -48,8 +52,27 @@ FIELDS: dict[str, Field] = {
     "batch_size": Field("train", int, *BOUNDS["batch_size"]),
     "epochs": Field("train", int, *BOUNDS["epochs"]),
     "seed": Field("train", int, *BOUNDS["seed"]),
+    # Advanced: the rest of what presets set (IMDB's input dropout, embedding, vocabulary and length, clipping …)
+    "embed_dim": Field("model", int, *BOUNDS["embed_dim"], advanced=True),
+    "input_dropout": Field("model", float, *BOUNDS["input_dropout"], advanced=True),
+    "word_dropout": Field("model", float, 0.0, 0.9, advanced=True),
+    "char_embed_dim": Field("model", int, 1, 512, advanced=True),
+    "char_hidden": Field("model", int, 1, 1024, advanced=True),
+    "double_softmax": Field("model", bool, advanced=True),
+    "clip_grad": Field("train", float, 0.0, 100.0, advanced=True),
+    "weight_decay": Field("train", float, *BOUNDS["weight_decay"], advanced=True),
+    "val_fraction": Field("train", float, 0.0, 0.9, advanced=True),
+    "keep_best": Field("train", bool, advanced=True),
+    "limit": Field("train", int, 0, 10_000_000, advanced=True),
+    "num_words": Field("task", int, 100, 1_000_000, advanced=True),
+    "maxlen": Field("task", int, 1, 100_000, advanced=True),
+    "truncating": Field("task", str, choices=("pre", "post"), advanced=True),
+    "variant": Field("task", str, choices=LETTER_VARIANTS, advanced=True),
+    "data": Field("task", str, choices=SINE_DATA, advanced=True),
+    "source": Field("task", str, choices=DIGIT_SOURCES, advanced=True),
 }
 ORDER = ("task", "preset", *FIELDS)
+ALWAYS_SHOWN = frozenset({"clip_grad", "weight_decay", "val_fraction", "keep_best", "limit"})  # every task trains
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -58,13 +81,30 @@ def default_task() -> str:
     return "letters" if "letters" in tasks else tasks[0]
 
 
+def applies(task: str, name: str) -> bool:
+    """Whether setting ``name`` exists for ``task`` (a task option only for the task that has it)."""
+    return FIELDS[name].config != "task" or name in task_class(task)().options
+
+
+def shown(task: str, name: str) -> bool:
+    """Whether the form shows setting ``name`` for ``task``: the main ones always, an advanced one when some preset
+    of the task sets it (or it is a task option, or a training setting every task has)."""
+    f = FIELDS[name]
+    if not f.advanced:
+        return True
+    if f.config == "task":
+        return applies(task, name)
+    return name in ALWAYS_SHOWN or any(name in getattr(p, f.config) for p in task_class(task).presets.values())
+
+
 def preset_settings(task: str, preset: str | None = None) -> dict[str, Any]:
     """The settings a task's preset gives (its default preset when ``preset`` is None)."""
     cls = task_class(task)
     preset = preset or cls.default_preset
-    mcfg, tcfg = cls(**cls.presets[preset].task).configs(preset)
-    values = {**mcfg.to_dict(), **tcfg.to_dict()}
-    return {"task": task, "preset": preset, **{k: FIELDS[k].kind(values[k]) for k in FIELDS}}
+    made = cls(**cls.presets[preset].task)
+    mcfg, tcfg = made.configs(preset)
+    values = {**mcfg.to_dict(), **tcfg.to_dict(), **made.options}
+    return {"task": task, "preset": preset, **{k: FIELDS[k].kind(values[k]) for k in FIELDS if applies(task, k)}}
 
 
 def parse_value(name: str, raw: str) -> Any:
@@ -112,7 +152,7 @@ def from_query(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         preset = None
     settings = preset_settings(task, preset)
     for name in FIELDS:
-        if name not in params:
+        if name not in params or name not in settings:
             continue
         try:
             settings[name] = parse_value(name, params[name])
@@ -125,6 +165,8 @@ def to_query(settings: dict[str, Any]) -> dict[str, str]:
     """Settings → query parameters (all of them, so the link still means the same if presets change)."""
     out = {}
     for name in ORDER:
+        if name not in settings:  # a task option of another task
+            continue
         value = settings[name]
         if isinstance(value, bool):
             out[name] = "true" if value else "false"
@@ -136,7 +178,7 @@ def to_query(settings: dict[str, Any]) -> dict[str, str]:
 def changed_from_preset(settings: dict[str, Any]) -> list[str]:
     """Names of settings that differ from their preset's value."""
     base = preset_settings(settings["task"], settings["preset"])
-    return [k for k in FIELDS if settings[k] != base[k]]
+    return [k for k in FIELDS if k in base and settings.get(k) != base[k]]
 
 
 def split_configs(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -144,3 +186,8 @@ def split_configs(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     model = {k: v for k, v in settings.items() if k in FIELDS and FIELDS[k].config == "model"}
     train = {k: v for k, v in settings.items() if k in FIELDS and FIELDS[k].config == "train"}
     return model, train
+
+
+def task_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that are options of the task (IMDB's num_words, maxlen, truncating), for ``get_task``."""
+    return {k: v for k, v in settings.items() if k in FIELDS and FIELDS[k].config == "task"}

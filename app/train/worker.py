@@ -7,6 +7,10 @@ Never calls ``st.*``: it runs outside any Streamlit script run.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 from rnn_core.model import build_model
 from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
@@ -15,8 +19,46 @@ from rnn_core.train import add_test_metrics, fit
 
 from .job_state import Job
 
+T = TypeVar("T")
+STOP_POLL_SECONDS = 0.1  # how often a step that can't check the stop event itself is checked on
+
+
+class Cancelled(Exception):
+    """Stop was pressed while a step that cannot be interrupted was running."""
+
+
+def _interruptible(job: Job, step: Callable[[], T]) -> T:
+    """``step()`` on a helper thread, raising Cancelled within STOP_POLL_SECONDS of a Stop. Loading a data set
+    (parsing 50,000 reviews the first time) can take tens of seconds and can't check the stop event itself; an
+    abandoned step finishes in the background and its result is dropped (its on-disk cache is kept)."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = step()
+        except BaseException as exc:  # handed to the worker, which reports it as the job's failure
+            box["error"] = exc
+
+    helper = threading.Thread(target=run, name=f"unrolled-job-{job.id}-step", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        if job.stop_event.wait(STOP_POLL_SECONDS):
+            raise Cancelled
+        helper.join(0)
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
 
 def train_job(job: Job) -> None:
+    """Train ``job.spec`` and save the run; a Stop before training began cancels it (nothing is saved)."""
+    try:
+        _train(job)
+    except Cancelled:
+        job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")
+
+
+def _train(job: Job) -> None:
     """Train ``job.spec`` and save the run; sets the job's final state, message and run path."""
     spec = job.spec
     job.set(phase="loading data")
@@ -25,13 +67,12 @@ def train_job(job: Job) -> None:
         task.progress = lambda done, total: job.set(
             phase=f"downloading data ({done / total:.0%} of {total / 2**20:.0f} MB)" if total else "downloading data"
         )
-    splits = task.load(seed=spec.train_cfg.seed)
-    if job.stop_event.is_set():
-        job.set(state="cancelled", phase="cancelled", message="Stopped before training began; nothing was saved.")
-        return
+    splits = _interruptible(job, lambda: task.load(seed=spec.train_cfg.seed))
     job.set(phase="building the model")
-    model = build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed)  # data-sized vocabularies
-    probe = recorder_for_run(task, splits, spec.train_cfg.epochs)
+    model = _interruptible(job, lambda: build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed))
+    probe = _interruptible(job, lambda: recorder_for_run(task, splits, spec.train_cfg.epochs))
+    if job.stop_event.is_set():
+        raise Cancelled
     history = fit(
         model, task, spec.train_cfg, callbacks=[job, probe], stop_event=job.stop_event, splits=splits
     )

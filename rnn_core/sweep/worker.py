@@ -78,6 +78,7 @@ def train_run(
     mcfg = ModelConfig.from_dict(run.model).validate()
     tcfg = TrainConfig.from_dict(run.train).validate()
     splits = task.load(data_dir=data_dir, limit=tcfg.limit, seed=tcfg.seed)
+    mcfg = task.fit_to_data(mcfg)  # sizes only the loaded data knows (the tagger's vocabularies)
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # the Inside page's "how the gates learned"
     hist = fit(model, task, tcfg, callbacks=[ProgressReporter(send), probe], splits=splits, stop_event=stop_event)
