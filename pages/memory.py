@@ -33,7 +33,8 @@ with st.expander("Train this grid yourself"):
     longmem.launch_form()
 
 st.subheader("Inside one run's memory", divider="gray")
-run = run_access.pick_run(None, session.MEMORY_RUN, "No runs yet: train the cells above or on the Train page.")
+run = run_access.pick_run(None, session.MEMORY_RUN, "No runs yet: train the cells above or on the Train page.",
+                          default=longmem.DEFAULT_RUN)
 if run.model_cfg.tagger:
     st.info("The char + word tagger's two recurrences are not analysed here; pick another run.", icon=":material/info:")
     st.stop()

@@ -23,6 +23,7 @@ TASK, FIELD, METRIC = "recall", "distractors", "test_accuracy"
 BUNDLED = "memory-recall-sweep"  # the folder in pretrained/ (reproduce: see DEFAULT_GRID and the README)
 DEFAULT_GRID = {"cell": "rnn,lstm,gru", FIELD: "5,10,20,40"}
 DEFAULT_SEEDS = "0,1,2"
+DEFAULT_RUN = f"{BUNDLED}/r018-cell-lstm-distractors-20-seed0"  # the diagnostics' first run: kept its probe
 POLL_SECONDS = 2.0
 
 
