@@ -1,4 +1,9 @@
-"""Unrolled's entrypoint: page config, then navigation over the page scripts in pages/ (see app/nav.py)."""
+"""Unrolled's entrypoint: page config, then navigation over the page scripts in pages/ (see app/nav.py).
+
+A page that fails unexpectedly shows a short message instead of a traceback (the traceback goes to the server
+log); the other pages and the other browser sessions are untouched."""
+
+import logging
 
 import streamlit as st
 
@@ -11,4 +16,10 @@ st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
 st.set_option("client.showSidebarNavigation", True)
 page = st.navigation(nav.sections())
 nav.start_libraries()
-page.run()
+try:
+    page.run()
+except Exception as exc:  # Streamlit's rerun/stop signals are not Exceptions and pass through
+    logging.getLogger("unrolled").exception("page %s failed", page.title)
+    st.error(f"Something went wrong on this page ({type(exc).__name__}). Other pages and your runs are not "
+             "affected: reload the page, or pick another run or input. The details are in the server log.",
+             icon=":material/error:")

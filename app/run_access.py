@@ -20,16 +20,38 @@ from rnn_core.tasks import task_class
 
 from . import session
 from .inside.data import StepPrediction, direction_views, step_prediction
+from .quote import quote
 
 RunRow = dict[str, Any]  # one row of ``rnn_core.runs.list_runs()``
 
 
 # ----------------------------------------------------------------------------------------------- runs
-def usable_runs(task: str | None = None) -> list[RunRow]:
-    """Runs that can be opened (damaged folders left out), of ``task`` or of every task: bundled ones first,
-    then yours newest first."""
-    runs = [r for r in list_runs() if r.get("status") != "damaged" and (task is None or r.get("task") == task)]
+def usable_runs(task: str | None = None, rows: list[RunRow] | None = None) -> list[RunRow]:
+    """Runs that can be opened (damaged folders left out; ``damaged_note`` names them), of ``task`` or of every
+    task, from ``rows`` of ``list_runs()`` (read afresh when None): bundled ones first, then yours newest first."""
+    rows = list_runs() if rows is None else rows
+    runs = [r for r in rows if r.get("status") != "damaged" and (task is None or r.get("task") == task)]
     return sorted(runs, key=lambda r: not r["pretrained"])
+
+
+def damaged_note(rows: list[RunRow], task: str | None = None) -> None:
+    """Name the damaged run folders (and why each can't be opened) under a picker that leaves them out, so a
+    damaged run is shown as damaged rather than silently missing. ``task``: only those of that task (a damaged
+    config.json has no task, so those are always named)."""
+    bad = [r for r in rows if r.get("status") == "damaged" and (task is None or r.get("task") in (None, task))]
+    if not bad:
+        return
+    with st.expander(f"{len(bad)} damaged run{'s' if len(bad) > 1 else ''} can't be opened", icon=":material/error:"):
+        for r in bad:
+            st.markdown(f"- **{quote(r['name'])}**: {quote(r.get('message') or 'damaged', 300)}")
+        st.caption("Delete a damaged run on the Runs page, or train it again.")
+
+
+def show_warnings(run: Run) -> None:
+    """The parts of a loaded run that were damaged and left out (curves, probe), one warning each; and, for a run
+    cut short (a training killed or a save interrupted), what it holds."""
+    for text in run.warnings:
+        st.warning(quote(text, 300), icon=":material/warning:")
 
 
 def _score(r: RunRow) -> str:
@@ -146,7 +168,9 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None, 
     is no run, a warning when ``prefer`` names no run here, an error when the run can't be loaded, and a warning for
     a run that diverged.
     """
-    runs = usable_runs(task)
+    rows = list_runs()
+    runs = usable_runs(task, rows)
+    damaged_note(rows, task)
     if not runs:
         st.info(empty, icon=":material/model_training:")
         st.stop()
@@ -159,18 +183,23 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None, 
     if path is None:  # Streamlit's types allow it; a picker with options always has a choice
         st.stop()
     if prefer and prefer not in names.values():
-        st.warning(f"There is no run named {prefer!r}{f' for the {task} task' if task else ''} here (it may have "
-                   f"been renamed or deleted); showing **{names[path]}** instead. The Runs page lists every run.",
+        st.warning(f"There is no run named '{quote(prefer)}'{f' for the {task} task' if task else ''} here (it may "
+                   f"have been renamed or deleted); showing **{names[path]}** instead. The Runs page lists every run.",
                    icon=":material/link_off:")
     try:
         run = load(path)
-    except ValueError as e:  # a folder damaged since it was listed
-        st.error(f"Can't load this run: {e}", icon=":material/error:")
+    except ValueError as e:  # damaged in a way only loading finds (weights, task state), or since it was listed
+        st.error(f"Can't load this run: {quote(e, 400)}", icon=":material/error:")
         st.stop()
+    show_warnings(run)
     if run.status == "diverged":
         st.warning("This run diverged while training (its loss became infinite or NaN): its answers may be "
                    "nonsense or missing. Pick another run, or train again with a lower learning rate.",
                    icon=":material/warning:")
+    elif run.status == "interrupted":
+        st.info(f"This run's training was cut short (the process ended): it holds the {len(run.metrics)} epoch(s) "
+                f"of {run.train_cfg.epochs} that finished, with the weights after the last of them.",
+                icon=":material/history:")
     return run
 
 

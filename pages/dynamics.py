@@ -6,6 +6,7 @@ import streamlit as st
 from app import session
 from app.dynamics import compute as C
 from app.dynamics import figures as F
+from app.quote import quote
 from rnn_core.analysis.analyse import Options
 
 st.title("Dynamics")
@@ -32,7 +33,7 @@ with st.expander("Analysis settings", icon=":material/tune:"):
         try:
             value = C.word_id(run, word)
         except ValueError as e:
-            st.warning(str(e), icon=":material/warning:")
+            st.warning(quote(e, 300), icon=":material/warning:")
             st.stop()
     elif kind == "value":
         value = cols[3].number_input("Value", -5.0, 5.0, 0.0, 0.1)

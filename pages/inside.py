@@ -52,7 +52,7 @@ try:
         ex = examples.replay_text(run, text)
         input_id = ("text", text)
 except ValueError as e:
-    st.error(str(e))
+    st.error(run_access.quote(e, 400))
     st.stop()
 
 # -------------------------------------------------------------------------------------------- view
@@ -112,4 +112,7 @@ else:
              f"training (epoch 0 is the untrained network). Slide through the epochs to see the {learned} settle.")
     # One slider per run, so it opens on this run's final epoch rather than where another run's was left.
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"inside.epoch.{name}")
-    draw(examples.replay_probe(run, int(epoch)), "inside.learn", ("probe", int(epoch)))
+    try:
+        draw(examples.replay_probe(run, int(epoch)), "inside.learn", ("probe", int(epoch)))
+    except ValueError as e:  # a probe that passed the load checks yet can't be replayed
+        st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")

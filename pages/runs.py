@@ -4,6 +4,7 @@ delete, download and open-inside for one run at a time."""
 import streamlit as st
 
 from app import nav, session
+from app.quote import quote
 from app.runs import archive, runlist
 from app.train import curves
 from rnn_core.runs import delete_run, rename_run
@@ -22,7 +23,7 @@ def _rename(old: str) -> None:
     try:
         path = rename_run(old, new)
     except ValueError as e:
-        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not rename {old!r}: {e}")
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not rename {old!r}: {quote(e, 300)}")
         return
     session.set_current_run(path.name)
     _done("success", f"Renamed {old!r} to {path.name!r}.")
@@ -32,7 +33,7 @@ def _delete(name: str) -> None:
     try:
         delete_run(name)
     except ValueError as e:
-        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not delete {name!r}: {e}")
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not delete {name!r}: {quote(e, 300)}")
         st.session_state.pop(session.PENDING_DELETE, None)
         return
     _done("success", f"Deleted run {name!r}.")

@@ -9,6 +9,7 @@ from app import run_access, session
 from app.inside.data import direction_views
 from app.inside.figure import CAPTION, fig_unrolled
 from app.playgrounds import live_typing
+from app.quote import quote
 from app.tagging import analysis as A
 from app.tagging import figures as F
 from rnn_core.tasks.pos import MAX_WORDS, clip_chars
@@ -93,5 +94,5 @@ i = st.selectbox("Characters of word", range(len(t.words)), format_func=lambda k
 chars = list(clip_chars(t.words[i]))
 st.plotly_chart(fig_unrolled(direction_views(A.char_views(t, i), 0, dirs, m.cell), chars, m.cell),
                 key="tagging.inside.chars", theme=None)
-st.caption(f"Character network over “{t.words[i]}”: its final states (forward after the last letter, backward "
+st.caption(f"Character network over “{quote(t.words[i])}”: its final states (forward after the last letter, backward "
            "after the first) are what joins the word's embedding. " + CAPTION)

@@ -33,23 +33,36 @@ def _log(msg: str) -> None:
 
 
 def _emit(obj: Any) -> None:
-    print(json.dumps(obj, default=_json_default))
+    """The result as one line of strict JSON: NaN and ±inf become null (never a bare NaN)."""
+    print(json.dumps(_strict(obj), allow_nan=False))
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return str(o)
+def _strict(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    return str(obj)
 
 
 def _option(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise CliError(f"--option takes key=value, not {text!r}")
-    key, value = text.split("=", 1)
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip().isidentifier():
+        raise CliError(f"--option takes key=value with a plain key (e.g. maxlen=200), not {text[:60]!r}")
     try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+        return key.strip(), json.loads(value)
+    except (ValueError, RecursionError):
+        return key.strip(), value
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc) or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,8 +167,10 @@ def cmd_train(args) -> Any:
     from .probe import recorder_for_run
     from .progress import TqdmProgress
     from .runs import save_run
+    from .runs.keeping import check_run_target, checkpoint_for, clean_leftovers
+    from .summary import check_params
     from .tasks import get_task
-    from .train import add_test_metrics, fit
+    from .train import add_test_metrics, fit, resolve_device
 
     task_cls_opts = dict(args.option)
     task = get_task(args.task)
@@ -167,6 +182,12 @@ def cmd_train(args) -> Any:
     fields = set(ModelConfig.__dataclass_fields__) | set(TrainConfig.__dataclass_fields__)
     overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     mcfg, tcfg = task.configs(preset, **overrides)
+    check_params(mcfg)  # the Train page's cap, before anything is built
+    resolve_device(tcfg.device)  # "cuda" without a GPU is refused now
+    root, name = _target(args)
+    check_run_target(name, root)  # a bad name or folder is refused now, not after training
+    for note in clean_leftovers(root):
+        _log(note)
     _log(
         f"train {task.name} [{preset}]: {mcfg.cell} hidden {mcfg.hidden_size} x{mcfg.num_layers}"
         f"{' bidirectional' if mcfg.bidirectional else ''}, {tcfg.optimizer} lr {tcfg.lr:g}, batch {tcfg.batch_size}, "
@@ -182,16 +203,14 @@ def cmd_train(args) -> Any:
     mcfg = task.fit_to_data(mcfg)
     model = build_model(mcfg, seed=tcfg.seed)
     probe = recorder_for_run(task, splits, tcfg.epochs)  # lets the Inside page replay how the gates learned
-    hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe], splits=splits)
+    keep = checkpoint_for(task, tcfg, probe, root=root, name=name, preset=preset)  # saved at every epoch's end
+    hist = fit(model, task, tcfg, callbacks=[TqdmProgress(), probe, keep], splits=splits)
     if hist.message:
         _log(hist.message)
     add_test_metrics(model, task, splits, hist)
     metrics = dict(hist.final_metrics())
-    root, name = None, args.name
-    if args.out:  # --out names the run folder itself
-        out = Path(args.out).expanduser().resolve()
-        root, name = out.parent, out.name
-    path = save_run(model, task, tcfg, hist, name=name, root=root, preset=preset, probe=probe.for_save())
+    path = save_run(model, task, tcfg, hist, name=keep.name, root=root, preset=preset, probe=probe.for_save(),
+                    overwrite=keep.saved is not None)  # replaces the epoch-end save of the same run
     _log(f"saved {path}")
     return {
         "run": str(path),
@@ -204,10 +223,24 @@ def cmd_train(args) -> Any:
     }
 
 
+def _target(args) -> tuple[Path | None, str | None]:
+    """(runs folder, run name) that ``train`` saves to: ``--out DIR`` names the run folder itself."""
+    if args.out is None:
+        return None, args.name
+    if not args.out.strip():
+        raise CliError("--out needs a folder path (or leave it out to save in the runs folder)")
+    out = Path(args.out).expanduser().absolute()
+    if out.name in ("", ".", ".."):
+        raise CliError(f"--out {args.out[:80]!r} does not end in a run folder's name")
+    return out.parent, out.name
+
+
 def cmd_eval(args) -> Any:
     from .runs import load_run
     from .train import evaluate
 
+    if args.limit < 0:
+        raise CliError(f"--limit must be 0 (every example) or a positive number, not {args.limit}")
     run = load_run(args.run)
     splits = run.task.load(data_dir=args.data_dir, limit=0, seed=run.train_cfg.seed)
     data = {"train": splits.train, "val": splits.val, "test": splits.test}[args.split]
@@ -224,17 +257,25 @@ def cmd_predict(args) -> Any:
 
     run = load_run(args.run)
     user_input: Any = args.input
-    if run.task.kind == "regress":
+    if run.task.kind == "regress" and args.input.lstrip().startswith("["):
         try:
             user_input = json.loads(args.input)
-        except json.JSONDecodeError:
-            user_input = [float(v) for v in args.input.replace(",", " ").split()]
-    return predict(run.model, run.task, user_input)
+        except (ValueError, RecursionError):
+            raise CliError("give the curve as a JSON list of numbers, e.g. [0, 0.5, 0.87, 1]") from None
+    return predict(run.model, run.task, user_input)  # the task's encode refuses what it can't read
 
 
 def cmd_bench(args) -> Any:
     from .bench import bench_bucketing, bench_init, run_bench
+    from .tasks import available
 
+    if args.seeds < 1:
+        raise CliError(f"--seeds must be at least 1, not {args.seeds}")
+    if args.limit < 0:
+        raise CliError(f"--limit must be 0 (every review) or a positive number, not {args.limit}")
+    unknown = [t for t in args.init or () if t not in available()]
+    if unknown:
+        raise CliError(f"--init: no task {unknown[0]!r}; tasks: {', '.join(available())}")
     if args.sweep:
         from .sweep.bench import bench_sweep
 
@@ -288,9 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         _emit(COMMANDS[args.command](args))
         return 0
     except (CliError, ValueError, KeyError, FileNotFoundError, RuntimeError, OSError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        print(f"error: {type(exc).__name__}: {_one_line(exc)} (unexpected; check the arguments)", file=sys.stderr)
+        return 2

@@ -6,6 +6,7 @@ nothing is ever unpickled. ``validate()`` turns impossible settings into one cle
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "embed_dim": (1, 4096),
     "input_size": (1, 100_000),
     "output_size": (1, 1_000_000),
+    "vocab_size": (0, 1_000_000),  # token ids an embedding may have (IMDB's num_words allows the same)
     "dropout": (0.0, 0.95),
     "input_dropout": (0.0, 0.95),
     "word_dropout": (0.0, 0.999),  # not on the Train form; the tagger tests drop nearly every word
@@ -31,19 +33,31 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "weight_decay": (0.0, 1.0),
     "seed": (0, 2**31 - 1),
 }
+# One cap for every way a model comes to exist (Train page, CLI, a saved run): bigger would take hours per epoch on
+# a CPU, and a config asking for more is refused before anything is allocated (rnn_core.summary.check_size).
+MAX_PARAMS = 10_000_000
+MAX_WIDTH = int(BOUNDS["hidden_size"][1])  # character-network widths share the word-level cap
 
 
-def _whole_in_bounds(name: str, value: Any) -> None:
-    """ValueError unless ``value`` is a whole number inside BOUNDS[name]."""
-    lo, hi = BOUNDS[name]
+def _whole(name: str, value: Any, lo: float, hi: float) -> None:
+    """ValueError unless ``value`` is an int (not a bool) in [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ValueError(f"{name} must be a whole number from {lo:g} to {hi:g}, not {value!r}")
 
 
-def _check_memory_bias(value: Any) -> None:
-    """ValueError unless ``value`` is None or a number from -10 to 10."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not -10 <= value <= 10):
-        raise ValueError(f"memory_bias must be empty or a number from -10 to 10, not {value!r}")
+def _whole_in_bounds(name: str, value: Any) -> None:
+    """ValueError unless ``value`` is a whole number inside BOUNDS[name]."""
+    _whole(name, value, *BOUNDS[name])
+
+
+def _number(name: str, value: Any, lo: float, hi: float, hi_open: bool = False, lo_open: bool = False) -> None:
+    """ValueError unless ``value`` is a finite int or float within the bounds (NaN and ±inf never pass)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok:
+        ok = (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        span = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be a number in {span}, not {value!r}")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -102,53 +116,49 @@ class ModelConfig:
         return self.char_vocab_size > 0
 
     def validate(self) -> "ModelConfig":
-        """Raise ValueError with a message a person can act on; return self when fine."""
+        """Raise ValueError with a message a person can act on; return self when fine. Every size is bounded
+        here, from the config alone, so nothing is allocated for an impossible one (see also ``MAX_PARAMS``)."""
+        self._check_kinds()
+        self._check_sizes()
+        for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
+            _whole(name, getattr(self, name), 0, BOUNDS["vocab_size"][1])
+        if self.tagger:
+            if not self.token_input or self.head != "every":
+                raise ValueError("a char + word tagger needs word ids (vocab_size > 0) and head 'every'")
+            if not 1 <= self.char_embed_dim <= MAX_WIDTH or not 1 <= self.char_hidden <= MAX_WIDTH:
+                raise ValueError(f"char_embed_dim and char_hidden must be from 1 to {MAX_WIDTH}")
+        for name in ("dropout", "input_dropout", "word_dropout"):
+            _number(name, getattr(self, name), *BOUNDS[name])
+        if self.memory_bias is not None:
+            _number("memory_bias", self.memory_bias, -10.0, 10.0)
+        return self
+
+    def _check_kinds(self) -> None:
+        """The named choices and the true/false fields."""
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be 'last' or 'every', not {self.head!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be 'keras' or 'torch', not {self.init!r}")
-        for name in ("hidden_size", "num_layers", "output_size"):
-            _whole_in_bounds(name, getattr(self, name))
-        for name in (
-            "input_size",
-            "vocab_size",
-            "embed_dim",
-            "hidden_size",
-            "num_layers",
-            "output_size",
-            "padding_idx",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be a whole number, not {value!r}")
         for name in ("bidirectional", "double_softmax"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
-        if self.vocab_size > 10_000_000:
-            raise ValueError(f"vocab_size must be at most 10000000, not {self.vocab_size}")
+
+    def _check_sizes(self) -> None:
+        """Every width and count of the word-level network within BOUNDS."""
+        for name in ("hidden_size", "num_layers", "output_size", "vocab_size"):
+            _whole_in_bounds(name, getattr(self, name))
+        # the unused one of embed_dim / input_size is still a bounded whole number (it reaches the summary)
+        _whole("embed_dim", self.embed_dim, 0, BOUNDS["embed_dim"][1])
+        _whole("input_size", self.input_size, 0, BOUNDS["input_size"][1])
+        _whole("padding_idx", self.padding_idx, 0, BOUNDS["vocab_size"][1])
         if self.token_input:
             _whole_in_bounds("embed_dim", self.embed_dim)
-            if not 0 <= self.padding_idx < self.vocab_size:
+            if not self.padding_idx < self.vocab_size:
                 raise ValueError("padding_idx must be a token id inside the vocabulary")
         else:
             _whole_in_bounds("input_size", self.input_size)
-        for name in ("char_vocab_size", "char_embed_dim", "char_hidden"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
-                raise ValueError(f"{name} must be a whole number from 0 to 1000000, not {value!r}")
-        if self.tagger:
-            if not self.token_input or self.head != "every":
-                raise ValueError("a char + word tagger needs word ids (vocab_size > 0) and head 'every'")
-            if not 1 <= self.char_embed_dim <= 4096 or not 1 <= self.char_hidden <= 4096:
-                raise ValueError("char_embed_dim and char_hidden must be from 1 to 4096")
-        _check_memory_bias(self.memory_bias)
-        for name in ("dropout", "input_dropout", "word_dropout"):
-            value, (lo, hi) = getattr(self, name), BOUNDS[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
-                raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}")
-        return self
 
     def replace(self, **changes) -> "ModelConfig":
         return replace(self, **changes)
@@ -184,23 +194,22 @@ class TrainConfig:
     num_threads: int = 0  # torch intra-op threads for this job; 0 leaves torch's setting alone
 
     def validate(self) -> "TrainConfig":
+        """Raise ValueError naming the setting and its allowed range; NaN and ±inf never pass."""
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         for name in ("epochs", "batch_size", "seed"):
             _whole_in_bounds(name, getattr(self, name))
-        lo, hi = BOUNDS["lr"]
-        if not (isinstance(self.lr, (int, float)) and lo < self.lr <= hi):
-            raise ValueError(f"lr must be a number in ({lo:g}, {hi:g}], not {self.lr!r}")
-        if self.clip_grad < 0:
-            raise ValueError("clip_grad must be 0 (off) or positive")
-        if isinstance(self.bucket_pool, bool) or not isinstance(self.bucket_pool, int) or self.bucket_pool < 1:
-            raise ValueError(f"bucket_pool must be a whole number of at least 1, not {self.bucket_pool!r}")
-        if not BOUNDS["weight_decay"][0] <= self.weight_decay <= BOUNDS["weight_decay"][1]:
-            raise ValueError(f"weight_decay must be from 0 to 1, not {self.weight_decay!r}")
-        if isinstance(self.stop_at, bool) or not isinstance(self.stop_at, (int, float)) or self.stop_at < 0:
-            raise ValueError(f"stop_at must be 0 (off) or a positive metric value, not {self.stop_at!r}")
-        if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError("val_fraction must be in [0, 1)")
+        _number("lr", self.lr, *BOUNDS["lr"], lo_open=True)
+        _number("clip_grad", self.clip_grad, 0.0, 1e6)  # 0 turns clipping off
+        _whole("bucket_pool", self.bucket_pool, 1, 1_000_000)
+        _number("weight_decay", self.weight_decay, *BOUNDS["weight_decay"])
+        _number("val_fraction", self.val_fraction, 0.0, 1.0, hi_open=True)
+        _whole("limit", self.limit, 0, 2**63 - 1)  # 0 means no limit
+        _whole("num_threads", self.num_threads, 0, 1024)
+        _number("stop_at", self.stop_at, 0.0, 1e9)  # 0 turns it off
+        for name in ("bucket", "keep_best"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self

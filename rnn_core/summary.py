@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cells import GATE_MULTIPLIER
-from .config import BOUNDS, ModelConfig
+from .config import BOUNDS, MAX_PARAMS, ModelConfig
 from .model import RecurrentModel
 
 KERAS_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -69,6 +69,16 @@ def hidden_for_budget(cfg: ModelConfig, budget: int) -> int:
     below = max(lo - 1, 1)
     gap = {h: abs(param_count(cfg.replace(hidden_size=h)) - budget) for h in (below, lo)}
     return min(gap, key=lambda h: (gap[h], h))
+
+
+def check_params(cfg: ModelConfig) -> int:
+    """``param_count(cfg)``, or ValueError when it is above ``MAX_PARAMS`` (the cap of the Train page, the CLI
+    and saved runs alike)."""
+    n = param_count(cfg)
+    if n > MAX_PARAMS:
+        raise ValueError(f"this model would have {n:,} parameters; at most {MAX_PARAMS:,} are allowed (more would "
+                         "take hours per epoch on a CPU): lower the hidden units, layers or vocabulary")
+    return n
 
 
 def summary(model: Any, seq_len: int | None = None) -> list[dict[str, Any]]:

@@ -3,17 +3,40 @@ sidebar, and check that a page shows no exception, no error alert and no browser
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
-def wait_idle(page, timeout: float = 60_000, settle_ms: int = 0) -> None:
-    """Wait until the app's script run has finished; ``settle_ms`` first lets a rerun the last action
-    triggered begin (a polling fragment keeps runs brief while training)."""
-    if settle_ms:
-        page.wait_for_timeout(settle_ms)
+RUNNING = '() => document.querySelector(\'[data-testid="stApp"]\')?.dataset.testScriptState === "running"'
+# A rerun an action triggers starts within this long even on a busy machine; none starting is not an error.
+RERUN_START_MS = 3_000
+
+
+def wait_idle(page, timeout: float = 120_000, after_action: bool = False) -> None:
+    """Wait until the app's script run has finished. ``after_action``: first wait (a condition, up to
+    RERUN_START_MS) for the rerun the last click or keystroke triggered to begin, so an idle page seen just
+    before that rerun starts is not mistaken for its end. Limits are generous: tests must pass on a busy machine."""
+    if after_action:
+        with contextlib.suppress(Exception):
+            page.wait_for_function(RUNNING, timeout=RERUN_START_MS, polling=50)
     page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def wait_animated(page, timeout: float = 60_000) -> None:
+    """Wait until a plotly animation (Play) has moved its slider past the first frame."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".some(g => ((g._fullLayout || {}).sliders || []).some(s => s.active > 0))",
+        timeout=timeout, polling=100)
+
+
+def wait_drawn(page, timeout: float = 60_000) -> None:
+    """Wait until every plotly chart on the page has drawn its main layer (a chart mounts before it draws)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].every(g => g.querySelector('.main-svg'))",
+        timeout=timeout, polling=100)
 
 
 def assert_clean(page, where: str) -> None:
@@ -24,11 +47,11 @@ def assert_clean(page, where: str) -> None:
     assert page.console_errors == [], f"{where}: console errors {page.console_errors}"
 
 
-def open_page(page, title: str, heading: str | None = None, settle_ms: int = 0) -> None:
+def open_page(page, title: str, heading: str | None = None, after_action: bool = True) -> None:
     """Click the sidebar link ending in ``title`` (a link's text is its icon's name, then its title)."""
     page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(f"{re.escape(title)}$")).click()
     if heading:
         page.get_by_role("heading", name=heading, level=1).wait_for()
     else:
         page.get_by_role("heading", level=1).first.wait_for()
-    wait_idle(page, settle_ms=settle_ms)
+    wait_idle(page, after_action=after_action)

@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from browser_helpers import assert_clean, open_page, wait_idle
+from browser_helpers import assert_clean, open_page, wait_animated, wait_drawn, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     assert {"Home", "Train", "Runs"} <= set(titles), titles
     for title in titles:
         open_page(page, title)
-        page.wait_for_timeout(500)  # let late elements (charts, tables) draw before the screenshot
+        wait_drawn(page)  # charts mount before they draw: wait for them before the screenshot
         assert_clean(page, title)
         page.snap(f"page-{title.lower().replace(' ', '-')}")
 
@@ -46,7 +46,7 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     page.get_by_text(re.compile(r"Epoch \d+/10000")).first.wait_for()
     page.snap("train-running")
     page.get_by_role("button", name="Stop").click()
-    page.get_by_text("Stopped by request").first.wait_for(timeout=10_000)
+    page.get_by_text("Stopped by request").first.wait_for(timeout=60_000)
     wait_idle(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # loss and accuracy stay on the page
     assert_clean(page, "Train after Stop")
@@ -66,8 +66,8 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     box.press("Control+Enter")
     wait_idle(page)
     play = page.locator(".updatemenu-button", has_text="Play").first
-    play.wait_for(timeout=30_000)
+    play.wait_for(timeout=90_000)
     play.click()
-    page.wait_for_timeout(1500)  # a few animation frames
+    wait_animated(page)  # the animation has moved past its first frame
     assert_clean(page, "Inside after Play")
     page.snap("inside-playing")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from browser_helpers import assert_clean, wait_idle
+from browser_helpers import assert_clean, wait_animated, wait_idle
 from browser_helpers import open_page as _open_page
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def draw(page, points: list[tuple[float, float]]) -> None:
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=2)
     page.mouse.up()
-    wait_idle(page, settle_ms=400)
+    wait_idle(page, after_action=True)
 
 
 def ring(k: int = 48) -> list[tuple[float, float]]:
@@ -41,7 +41,7 @@ def ring(k: int = 48) -> list[tuple[float, float]]:
 
 def reset_canvas(page) -> None:
     page.get_by_role("button", name="Reset canvas & history").click()
-    wait_idle(page, settle_ms=400)
+    wait_idle(page, after_action=True)
     page.get_by_text("The canvas is blank").wait_for()
 
 
@@ -49,14 +49,14 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_odd_drawings_are_refused(strea
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 2200})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
-    _open_page(page, "Digits", heading="Digits", settle_ms=300)
+    wait_idle(page, after_action=True)
+    _open_page(page, "Digits", heading="Digits")
     page.get_by_text("The canvas is blank").wait_for()
     assert page.locator(CHART).count() == 0
     assert_clean(page, "blank canvas")
 
     draw(page, ring())
-    page.get_by_text("The model says 0").wait_for(timeout=60_000)  # the bundled 8×8 model reads a ring as 0
+    page.get_by_text("The model says 0").wait_for(timeout=90_000)  # the bundled 8×8 model reads a ring as 0
     page.locator(CHART).nth(2).wait_for()  # model's-eye view, reading it, inside the network
     assert page.locator(CHART).count() == 3
     page.get_by_text("your drawing, as the model sees it").wait_for()
@@ -64,13 +64,13 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_odd_drawings_are_refused(strea
     assert_clean(page, "after drawing")
     page.snap("digits-drawn")
     page.locator(".updatemenu-button", has_text="Play").first.click()
-    page.wait_for_timeout(1500)  # a few rows read
+    wait_animated(page)  # the reading figure's slider moved past the first row
     assert_clean(page, "after Play")
 
     reset_canvas(page)
     box = canvas_box(page)
     page.mouse.click(box["x"] + 140, box["y"] + 140)  # one dab of the pen
-    wait_idle(page, settle_ms=400)
+    wait_idle(page, after_action=True)
     page.get_by_text("only a dot").wait_for()
     assert page.locator(CHART).count() == 0
 

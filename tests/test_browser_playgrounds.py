@@ -9,7 +9,7 @@ import math
 import re
 
 import pytest
-from browser_helpers import assert_clean, wait_idle
+from browser_helpers import assert_clean, wait_animated, wait_idle
 from browser_helpers import open_page as _open_page
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ CHART = '[data-testid="stPlotlyChart"]'
 
 
 def open_page(page, title: str) -> None:
-    _open_page(page, title, heading=title, settle_ms=300)
+    _open_page(page, title, heading=title, after_action=True)
 
 
 def canvas_box(page) -> dict:
@@ -36,7 +36,7 @@ def draw(page, points: list[tuple[float, float]]) -> None:
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=2)
     page.mouse.up()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
 
 
 def wave(start: float, stop: float, amp: float = 0.35, cycles: float = 2.0, k: int = 50) -> list[tuple[float, float]]:
@@ -46,19 +46,19 @@ def wave(start: float, stop: float, amp: float = 0.35, cycles: float = 2.0, k: i
 
 def reset_canvas(page) -> None:
     page.get_by_role("button", name="Reset canvas & history").click()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     page.get_by_text("The canvas is blank").wait_for()
 
 
 def prediction_shown(page) -> None:
-    page.locator(f"{CHART} .legendtext", has_text=re.compile("^prediction$")).first.wait_for(timeout=30_000)
+    page.locator(f"{CHART} .legendtext", has_text=re.compile("^prediction$")).first.wait_for(timeout=90_000)
 
 
 def test_drawing_on_the_sine_canvas_gives_a_prediction_and_odd_drawings_a_message(streamlit_server, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 2000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Sine playground")
     page.get_by_text("The canvas is blank").wait_for()
     assert page.locator(CHART).count() == 0
@@ -74,7 +74,7 @@ def test_drawing_on_the_sine_canvas_gives_a_prediction_and_odd_drawings_a_messag
     page.snap("sine-drawn")
 
     page.locator(".updatemenu-button", has_text="Play").first.click()
-    page.wait_for_timeout(1500)  # a few animation frames
+    wait_animated(page)  # the animation has moved past its first frame
     assert_clean(page, "after Play")
 
     reset_canvas(page)
@@ -85,7 +85,7 @@ def test_drawing_on_the_sine_canvas_gives_a_prediction_and_odd_drawings_a_messag
     reset_canvas(page)
     box = canvas_box(page)
     page.mouse.click(box["x"] + 100, box["y"] + 100)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     page.get_by_text("That is a single dot").wait_for()
     assert page.locator(CHART).count() == 0
 
@@ -101,15 +101,15 @@ def test_letters_playground_flags_a_bad_letter_and_shows_the_bars(streamlit_serv
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 2000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Letters playground")
     page.get_by_role("button", name="b", exact=True).click()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     assert page.get_by_label("Letters", exact=True).input_value() == "ab"
     box = page.get_by_label("Letters", exact=True)
     box.fill("ab?c")
     box.press("Enter")
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     page.locator("s", has_text="?").first.wait_for()
     page.get_by_text("not in the model's alphabet").wait_for()
     bars = page.locator(f"{CHART}").first
@@ -123,7 +123,7 @@ def test_letters_playground_follows_typing_key_by_key(streamlit_server, browser_
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Letters playground")
     box = page.get_by_label("Letters", exact=True)
     box.fill("")
@@ -146,7 +146,7 @@ def test_an_always_visible_button_clears_the_canvas(streamlit_server, browser_pa
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Sine playground")
     draw(page, wave(0.05, 0.95))
     prediction_shown(page)
@@ -154,7 +154,7 @@ def test_an_always_visible_button_clears_the_canvas(streamlit_server, browser_pa
     clear = page.get_by_role("button", name="Clear drawing")
     assert clear.is_visible()
     clear.click()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     page.get_by_text("The canvas is blank").wait_for(timeout=20_000)
     assert "toolbar" not in page.locator('[data-testid="stMain"]').inner_text()
     assert_clean(page, "sine cleared")

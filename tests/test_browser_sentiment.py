@@ -26,21 +26,21 @@ def test_the_verdict_follows_typing_without_pressing_anything(streamlit_server, 
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 1600})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
-    open_page(page, "Sentiment", heading="Sentiment", settle_ms=300)
+    wait_idle(page, after_action=True)
+    open_page(page, "Sentiment", heading="Sentiment", after_action=True)
     box = page.get_by_label("Review", exact=True)
     box.fill("")
     words = get_task("imdb").tokenizer
     box.press_sequentially(GOOD, delay=15)
     # The page read every word typed, with no Ctrl+Enter and no click outside the box.
-    page.get_by_text(f"{len(words(GOOD))} words read").wait_for(timeout=10_000)
-    wait_idle(page, settle_ms=300)
+    page.get_by_text(f"{len(words(GOOD))} words read").wait_for(timeout=60_000)
+    wait_idle(page, after_action=True)
     good = p_positive(page)
     assert good > 0.5, good
     assert box.evaluate("el => el === document.activeElement")  # the person can keep typing
     box.press_sequentially(BAD, delay=15)
-    page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=10_000)
-    wait_idle(page, settle_ms=300)
+    page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=60_000)
+    wait_idle(page, after_action=True)
     bad = p_positive(page)
     assert bad < 0.5 < good, (good, bad)
     assert_clean(page, "sentiment")

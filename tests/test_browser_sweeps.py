@@ -38,7 +38,7 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 2400})
     page.goto(streamlit_server)
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     open_page(page, "Sweeps", heading="Sweeps")
     page.get_by_text("No sweeps yet").wait_for()
 
@@ -57,7 +57,7 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
     page.get_by_text(re.compile(r"Finished · 8 of 8 runs done")).wait_for(timeout=600_000)
     # The fragment that saw the end reruns the whole page, which then draws the results.
     page.locator('[data-testid="stPlotlyChart"] .parcoords').first.wait_for(timeout=120_000)
-    wait_idle(page, timeout=120_000, settle_ms=1000)
+    wait_idle(page, timeout=120_000, after_action=True)
     assert seen_running, "no run was seen training in the live table"
     rows = page.evaluate(LIVE_ROWS)
     assert len(rows) == RUNS and {r["state"] for r in rows} == {"finished"}, rows
@@ -69,7 +69,7 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
     metric = page.get_by_label("Metric", exact=True)
     metric.click()
     page.get_by_role("option", name="val_loss", exact=True).click()  # the loss always differs between seeds
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     titles = page.locator('[data-testid="stPlotlyChart"] .gtitle').all_text_contents()
     assert sorted(titles[:2]) == ["val_loss vs cell", "val_loss vs hidden_size"], titles
     page.locator('[data-testid="stPlotlyChart"] .parcoords').first.wait_for()
@@ -90,7 +90,7 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
     options = page.get_by_role("option").all_text_contents()
     assert len(options) == RUNS and all("seed" in o for o in options), options
     page.get_by_role("option").nth(RUNS - 1).click()
-    wait_idle(page, settle_ms=300)
+    wait_idle(page, after_action=True)
     link = page.get_by_role("link", name=re.compile("Look inside"))
     href = link.get_attribute("href") or ""
     name = re.search(r"run=([^&]+)", href)
@@ -100,16 +100,16 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
     assert sweep.startswith("sweep-letters") and run.startswith("r007-")
     link.click()
     page.get_by_role("heading", name="Inside", level=1).wait_for()
-    wait_idle(page, timeout=120_000, settle_ms=500)
+    wait_idle(page, timeout=120_000, after_action=True)
     assert picked(page, run_name)  # the Inside page's picker opened the sweep's run
     assert_clean(page, "Inside with a sweep's run")
     page.snap("sweeps-inside")
 
-    open_page(page, "Letters playground", settle_ms=300)
+    open_page(page, "Letters playground")
     assert picked(page, run_name)  # the playground opens the same run next
     assert_clean(page, "Letters playground with a sweep's run")
 
-    open_page(page, "Runs", settle_ms=300)
+    open_page(page, "Runs")
     page.locator(f'{GRID} [role="gridcell"]').first.wait_for(state="attached")
     runs_text = page.locator(GRID).first.text_content() or ""
     assert runs_text.count(f"{sweep}/") == RUNS  # the Runs page lists every run of the sweep as sweep/run

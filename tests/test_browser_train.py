@@ -48,7 +48,7 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
     page.get_by_text("Loading data").first.wait_for(timeout=30_000)
     figures["loading data"] = _stop_and_time(page, re.compile("Stopped before training began"))
     page.snap("stopped-loading")
-    wait_idle(page, settle_ms=500)
+    wait_idle(page, after_action=True)
 
     # Training: the curves are drawn, both within the window without scrolling.
     _train(page)
@@ -62,14 +62,14 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
         assert box["top"] >= 0 and box["bottom"] <= VIEWPORT["height"], boxes
     page.screenshot(path="test-artifacts/train-imdb-running.png")
     figures["training"] = _stop_and_time(page, re.compile("Stopped by request at epoch"))
-    wait_idle(page, settle_ms=500)
+    wait_idle(page, after_action=True)
 
     # Validating: Stop while the epoch's validation pass runs.
     _train(page)
     page.get_by_text(re.compile(r"batch (\d+)/\1 · validating")).first.wait_for(timeout=180_000)
     figures["validating"] = _stop_and_time(page, re.compile(r"Stopped by request (while validating|at epoch)"))
     page.snap("stopped-validating")
-    wait_idle(page, settle_ms=500)
+    wait_idle(page, after_action=True)
 
     for phase, (ack, done) in figures.items():
         print(f"\nStop while {phase}: box shows it after {ack:.2f} s, stopped state after {done:.2f} s")

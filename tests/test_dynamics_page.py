@@ -74,5 +74,5 @@ def test_letters_trajectory_and_bad_input():
 
 def test_imdb_word_outside_vocabulary_is_refused_before_analysis():
     at = open_page("imdb-gru", **{session.DYNAMICS_INPUT: "token", session.DYNAMICS_WORD: "qqzzxq"})
-    assert any("not among the model's" in w.value for w in at.warning)
+    assert any("not among the model" in w.value for w in at.warning)  # shown quoted: the word is the person's
     assert not at.get("plotly_chart")

@@ -186,10 +186,10 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     page.locator('[data-testid="stSelectbox"]', has_text="Run").first.click()
     page.get_by_role("option", name=re.compile("^inside-browser-4in")).click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('run') === 'inside-browser-4in'")
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
     page.get_by_text("RNN 3 units").first.wait_for()
     play = page.locator(".updatemenu-button", has_text="Play").first
-    play.wait_for(timeout=60_000)
+    play.wait_for(timeout=90_000)
     plot = "document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
     state = f"""() => {{ const gd = {plot}; const label = gd.querySelector('.slider-group text');
         return {{active: gd._fullLayout.sliders[0].active, x0: gd._fullLayout.shapes[0].x0,
@@ -197,7 +197,7 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     before = page.evaluate(state)
     assert before["active"] == 0 and before["x0"] == -0.5 and before["images"] >= 4
     play.click()
-    page.wait_for_function(f"() => {plot}._fullLayout.sliders[0].active >= 2", timeout=15_000)
+    page.wait_for_function(f"() => {plot}._fullLayout.sliders[0].active >= 2", timeout=90_000)
     after = page.evaluate(state)
     assert after["x0"] == after["active"] - 0.5  # the cursor box follows the slider
     assert after["images"] == before["images"]  # heatmaps still drawn

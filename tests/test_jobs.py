@@ -17,7 +17,7 @@ from app.train.worker import train_job
 from rnn_core.callbacks import BatchEnd, EpochEnd, TrainBegin
 from rnn_core.config import TrainConfig
 from rnn_core.model import build_model
-from rnn_core.runs import load_run
+from rnn_core.runs import RunError, load_run, read_run_config
 from rnn_core.tasks import get_task
 
 
@@ -124,8 +124,12 @@ def test_a_diverged_run_is_saved_as_diverged_with_the_history_message(tmp_path, 
     snap = mgr.snapshot("s", job)
     assert snap.state == "diverged"
     assert "NaN or infinite" in snap.message and "Lower the learning rate" in snap.message
-    run = load_run(snap.run_path)
-    assert run.status == "diverged" and run.config["message"] == snap.message
+    # Poisoned from the start, the model never had a good step: its NaN weights are kept on disk with the outcome,
+    # and loading refuses them, saying why (weights holding NaN are never replayed).
+    config = read_run_config(snap.run_path)
+    assert config["status"] == "diverged" and config["message"] == snap.message
+    with pytest.raises(RunError, match="NaN or infinite"):
+        load_run(snap.run_path)
 
 
 def test_wait_for_progress_returns_at_the_first_curve_point(tmp_path, monkeypatch):
@@ -232,3 +236,17 @@ def test_max_jobs_from_the_environment(monkeypatch, raw, expected):
     monkeypatch.setenv("UNROLLED_MAX_JOBS", raw)
     cpus = __import__("os").cpu_count() or 1
     assert default_max_jobs() == (expected if expected is not None else cpus)
+
+
+def test_one_session_may_have_at_most_three_jobs_waiting_or_running():
+    gate = Gate()
+    mgr = JobManager(max_jobs=1, target=gate, set_threads=False, warm_up=False)
+    ids = [mgr.submit("s", letters_spec()) for _ in range(manager_module.MAX_QUEUED_PER_SESSION)]
+    with pytest.raises(manager_module.TooManyJobs, match="at most 3 at a time"):
+        mgr.submit("s", letters_spec())
+    other = mgr.submit("t", letters_spec())  # another session is not held back by this one
+    assert mgr.stop("s", ids[-1]) and mgr.wait(ids[-1], 5)
+    again = mgr.submit("s", letters_spec())  # a freed place can be used again
+    gate.release.set()
+    for job_id in (*ids, other, again):
+        assert mgr.wait(job_id, 5)

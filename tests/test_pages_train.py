@@ -98,7 +98,7 @@ def test_a_link_sets_the_form_and_bad_values_get_a_notice(runs_dir):
     assert not at.exception
     assert at.selectbox(key="w.cell").value == "lstm" and at.number_input(key="w.hidden_size").value == 6
     assert at.number_input(key="w.lr").value == pytest.approx(0.03)  # the preset's, since "oops" was ignored
-    assert [w.value for w in at.warning] == ["From the link: lr='oops' was ignored: use a number."]
+    assert [w.value for w in at.warning] == ["From the link: lr “oops” was ignored: use a number."]
     assert "LSTM" in at.code[0].value
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from app import run_access
+from app.quote import quote
 from rnn_core.analysis.analyse import Dynamics, Options, analyse, kick_agreement, word_kicks
 from rnn_core.analysis.inputs import example_inputs
 from rnn_core.analysis.rotation import rotation_vs_cycles
@@ -198,7 +199,7 @@ def trajectory_picker(run: Any, a: Analysis, key: str) -> list[Trajectory]:
             if text.strip():
                 out.append(trajectory_of(run, a.dyn, text, "your input"))
         except ValueError as e:
-            st.warning(f"Can't read that input: {e}", icon=":material/warning:")
+            st.warning(f"Can't read that input: {quote(e, 300)}", icon=":material/warning:")
     names = task.labels or []
     for c, i in first_of_each_label(a).items():
         name = f"a {names[c]} example" if c < len(names) else f"example {i}"

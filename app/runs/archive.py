@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app import session
+from app.quote import quote
 from rnn_core.runs import export_run, import_run
 from rnn_core.runs.archive import MAX_ARCHIVE_BYTES
 
@@ -29,10 +30,10 @@ def _import(key: str) -> None:
     try:
         path = import_run(data)
     except ValueError as e:  # RunError included: the archive's problem, in one line
-        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not import {upload.name!r}: {e}")
+        st.session_state[session.RUNS_MESSAGE] = ("error", f"Could not import '{quote(upload.name)}': {quote(e, 300)}")
     else:
         session.set_current_run(path.name)
-        st.session_state[session.RUNS_MESSAGE] = ("success", f"Imported {upload.name!r} as run {path.name!r}.")
+        st.session_state[session.RUNS_MESSAGE] = ("success", f"Imported '{quote(upload.name)}' as run {path.name!r}.")
     st.session_state[session.RUNS_TABLE] = st.session_state.get(session.RUNS_TABLE, 0) + 1  # clears the uploader
 
 

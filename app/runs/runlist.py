@@ -9,13 +9,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnn_core.runs import list_runs, read_csv
+from rnn_core.runs import RunError, list_runs, read_bytes, read_table
+from rnn_core.runs.reading import MAX_PROBE_BYTES
 from rnn_core.tasks import task_class
 
 from ..run_access import best_bundled, worth_seeing
 
 # Accuracy and MSE are different measures (higher vs lower is better): each has its own column.
-COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_accuracy", "val_mse", "params", "created", "source"]
+COLUMNS = ["name", "task", "cell", "status", "val_loss", "val_accuracy", "val_mse", "params", "created", "source",
+           "problem"]
 MISSING = "—"  # what a cell with no value shows (never "None" or "nan")
 
 
@@ -39,6 +41,7 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "params": _number(r.get("params"), ","),
             "created": MISSING if pd.isna(created) else created.strftime("%Y-%m-%d %H:%M"),
             "source": "bundled" if r.get("pretrained") else "yours",
+            "problem": r.get("message") or MISSING,  # why a damaged run can't be used (None for the others)
         })
     return pd.DataFrame(out, columns=COLUMNS)
 
@@ -49,34 +52,37 @@ def runs() -> list[dict[str, Any]]:
 
 
 @st.cache_data(max_entries=320, show_spinner=False)
-def _csv(file: str, mtime: float) -> pd.DataFrame:
-    return read_csv(Path(file))
+def _csv(file: str, mtime: float, key: str) -> pd.DataFrame:
+    return read_table(Path(file), key, [])  # checked as loading checks it; damaged → empty
 
 
-def _table(path: str | Path, name: str) -> pd.DataFrame:
+def _table(path: str | Path, name: str, key: str) -> pd.DataFrame:
     """A run's CSV file, cached by path and modification time (so a rewritten file is re-read); empty when the
-    file is missing or unreadable."""
+    file is missing, not a regular file in the run folder, or damaged."""
     file = Path(path) / name
     try:
-        return _csv(str(file), file.stat().st_mtime)
+        return _csv(str(file), file.lstat().st_mtime, key)
     except (OSError, ValueError):
         return pd.DataFrame()
 
 
 def metrics(path: str | Path) -> pd.DataFrame:
     """A run's per-epoch metrics (empty for a damaged run); re-read when the file changes."""
-    return _table(path, "metrics.csv")
+    return _table(path, "metrics.csv", "epoch")
 
 
 def batches(path: str | Path) -> pd.DataFrame:
     """A run's per-batch curve (empty when the run has none)."""
-    return _table(path, "batches.csv")
+    return _table(path, "batches.csv", "step")
 
 
 def download_bytes(path: str | Path, fname: str) -> bytes | None:
-    """A run file's bytes for a download button (None when it is missing)."""
-    file = Path(path) / fname
-    return file.read_bytes() if file.is_file() else None
+    """A run file's bytes for a download button (None when it is missing, or is not a regular file inside the
+    run folder: a link to a system file is never offered)."""
+    try:
+        return read_bytes(Path(path) / fname, MAX_PROBE_BYTES)
+    except RunError:
+        return None
 
 
 def opening_run(rows: list[dict[str, Any]], current: str | None) -> str:

@@ -14,6 +14,8 @@ from rnn_core.sweep import SweepSpec, parse_grid, parse_seeds
 from rnn_core.sweep.backend import RAY_ADDRESS_ENV, cpu_count
 from rnn_core.tasks import list_tasks, task_class
 
+from ..quote import quote
+
 # (field, label, help) of the fields most sweeps vary; any other goes in "Other fields"
 COMMON = [
     ("hidden_size", "Hidden sizes", "e.g. 8,16,32"),
@@ -66,6 +68,6 @@ def grid_form() -> Launch | None:
         spec = SweepSpec(task=task, preset=preset, grid=parse_grid(items), seeds=tuple(parse_seeds(seeds_text)))
         spec.runs()  # every run checked before anything starts
     except ValueError as e:
-        st.error(f"Can't launch this sweep: {e}", icon=":material/error:")
+        st.error(f"Can't launch this sweep: {quote(e, 400)}", icon=":material/error:")
         return None
     return Launch(spec=spec, backend=backend or "local", workers=int(workers))

@@ -13,6 +13,7 @@ import streamlit as st
 from rnn_core.sweep import SweepFolder, list_sweeps, load_sweep, metric_columns, results_frame, summary_frame
 
 from .. import nav, session
+from ..quote import quote
 from . import charts
 from .form import Launch
 from .jobs import SweepJobs, SweepView
@@ -32,7 +33,7 @@ def launch(launch: Launch) -> None:
     try:
         job_id = sweep_jobs().start(session.session_id(), launch.spec, launch.backend, launch.workers)
     except ValueError as e:
-        st.error(f"Can't launch this sweep: {e}", icon=":material/error:")
+        st.error(f"Can't launch this sweep: {quote(e, 400)}", icon=":material/error:")
         return
     st.session_state[session.CURRENT_SWEEP] = job_id
 
@@ -109,7 +110,7 @@ def results(path: Path) -> None:
     try:
         folder = load_sweep(path)
     except (ValueError, OSError) as e:  # a damaged sweep.json is a RunError, a ValueError
-        st.error(f"Can't read this sweep: {e}", icon=":material/error:")
+        st.error(f"Can't read this sweep: {quote(e, 400)}", icon=":material/error:")
         return
     frame = results_frame(folder)
     grid = folder.spec.get("grid") or {}

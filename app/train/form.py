@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnn_core.config import CELLS, INITS, OPTIMIZERS, ModelConfig, TrainConfig
+from rnn_core.config import CELLS, INITS, MAX_PARAMS, OPTIMIZERS, ModelConfig, TrainConfig
 from rnn_core.summary import param_count
 from rnn_core.tasks import Task, available, get_task, task_class
 from rnn_core.tasks.base import KIND_NAMES
@@ -17,7 +17,6 @@ from rnn_core.tasks.base import KIND_NAMES
 from .. import session
 from . import settings
 
-MAX_PARAMS = 10_000_000  # a bigger model would take hours per epoch on a laptop CPU
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 

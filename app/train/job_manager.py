@@ -22,10 +22,11 @@ import torch
 
 from .job_state import ACTIVE, DONE, Job, JobSpec, Snapshot
 
-__all__ = ["ACTIVE", "DONE", "Job", "JobManager", "JobSpec", "Snapshot", "default_max_jobs"]
+__all__ = ["ACTIVE", "DONE", "Job", "JobManager", "JobSpec", "Snapshot", "TooManyJobs", "default_max_jobs"]
 
 log = logging.getLogger(__name__)
 
+MAX_QUEUED_PER_SESSION = 3  # queued or running jobs one browser session may have at once
 KEEP_DONE_PER_SESSION = 10  # finished jobs a session keeps in memory (their runs are on disk anyway)
 KEEP_DONE_SECONDS = 3600.0  # a finished job of any session is forgotten this long after it ended (closed tabs)
 
@@ -45,6 +46,10 @@ def default_max_jobs() -> int:
 
 
 Target = Callable[[Job], None]
+
+
+class TooManyJobs(ValueError):
+    """A session asked for more than MAX_QUEUED_PER_SESSION jobs at once."""
 
 
 def _warm_up() -> None:
@@ -89,9 +94,16 @@ class JobManager:
 
     # -- public API --------------------------------------------------------------------------------
     def submit(self, session: str, spec: JobSpec) -> str:
-        """Queue a job for ``session``; returns its id. The job starts as soon as a slot is free."""
+        """Queue a job for ``session``; returns its id. The job starts as soon as a slot is free.
+
+        Raises TooManyJobs when the session already has MAX_QUEUED_PER_SESSION jobs queued or running (one
+        browser tab must not fill the server's queue)."""
         job = Job(session, spec)
         with self._cv:
+            mine = sum(1 for j in self._jobs.values() if j.session == session and j.state in ACTIVE)
+            if mine >= MAX_QUEUED_PER_SESSION:
+                raise TooManyJobs(f"You already have {mine} training jobs queued or running; at most "
+                                  f"{MAX_QUEUED_PER_SESSION} at a time. Wait for one to finish, or stop one.")
             self._prune(session)
             self._jobs[job.id] = job
             self._queue.append(job)

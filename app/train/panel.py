@@ -4,14 +4,17 @@ session's job every half second while it trains (progress, curves, Stop) and lea
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.runs.keeping import clean_leftovers
 from rnn_core.tasks import Task, metric_of, task_class
 
 from .. import nav, session
 from . import curves
-from .job_manager import JobManager
+from .job_manager import JobManager, TooManyJobs
 from .job_state import JobSpec, Snapshot
 
 POLL_SECONDS = 0.5
@@ -24,16 +27,24 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_
 
 @st.cache_resource
 def job_manager() -> JobManager:
-    """One manager for the whole server process, shared by every browser session."""
+    """One manager for the whole server process, shared by every browser session. Built once per server start,
+    which is when the temporary folders of a save killed half-way are cleaned up."""
+    for note in clean_leftovers():
+        logging.getLogger(__name__).warning(note)
     return JobManager()
 
 
-def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
-    """Queue a training job for this session and make it the one the page shows."""
+def start(task: Task, preset: str, model_cfg: ModelConfig, train_cfg: TrainConfig) -> str | None:
+    """Queue a training job for this session and make it the one the page shows (None, with a warning on the
+    page, when the session already has as many jobs waiting or running as it may)."""
     spec = JobSpec(task=task.name, model_cfg=model_cfg, train_cfg=train_cfg, preset=preset,
                    task_options=dict(task.options))
     manager = job_manager()
-    job_id = manager.submit(session.session_id(), spec)
+    try:
+        job_id = manager.submit(session.session_id(), spec)
+    except TooManyJobs as e:
+        st.warning(str(e), icon=":material/hourglass_top:")
+        return None
     st.session_state[session.CURRENT_JOB] = job_id
     manager.wait_for_progress(job_id, FIRST_POINT_WAIT)
     return job_id

@@ -14,6 +14,8 @@ from rnn_core.tasks.digits import SOURCES as DIGIT_SOURCES
 from rnn_core.tasks.letters import VARIANTS as LETTER_VARIANTS
 from rnn_core.tasks.sine import DATA_SOURCES as SINE_DATA
 
+from ..quote import quote
+
 
 @dataclass(frozen=True)
 class Field:
@@ -143,12 +145,14 @@ def from_query(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     tasks = available()
     task = str(params.get("task", "")).strip() or default_task()
     if task not in tasks:
-        notices.append(f"task={task!r} is not a task here (use one of {', '.join(tasks)}); showing {default_task()}.")
+        notices.append(f"task “{quote(task)}” is not a task here (use one of {', '.join(tasks)}); "
+                       f"showing {default_task()}.")
         task = default_task()
     presets = task_class(task).presets
     preset = str(params.get("preset", "")).strip() or None
     if preset is not None and preset not in presets:
-        notices.append(f"preset={preset!r} is not a preset of {task} (use one of {', '.join(presets)}); ignored.")
+        notices.append(f"preset “{quote(preset)}” is not a preset of {task} (use one of {', '.join(presets)}); "
+                       "ignored.")
         preset = None
     settings = preset_settings(task, preset)
     for name in FIELDS:
@@ -157,7 +161,7 @@ def from_query(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         try:
             settings[name] = parse_value(name, params[name])
         except ValueError as e:
-            notices.append(f"{name}={params[name]!r} was ignored: {e}.")
+            notices.append(f"{name} “{quote(params[name])}” was ignored: {e}.")
     return settings, notices
 
 

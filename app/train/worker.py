@@ -14,6 +14,7 @@ from typing import TypeVar
 from rnn_core.model import build_model
 from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
+from rnn_core.runs.keeping import check_run_target, checkpoint_for
 from rnn_core.tasks import get_task
 from rnn_core.train import add_test_metrics, fit
 
@@ -61,6 +62,7 @@ def train_job(job: Job) -> None:
 def _train(job: Job) -> None:
     """Train ``job.spec`` and save the run; sets the job's final state, message and run path."""
     spec = job.spec
+    check_run_target(spec.name)  # a save that would fail fails now, before any training
     job.set(phase="loading data")
     task = get_task(spec.task, **spec.task_options)
     if hasattr(task, "progress"):  # tasks that download their data report bytes as they arrive
@@ -73,8 +75,9 @@ def _train(job: Job) -> None:
     probe = _interruptible(job, lambda: recorder_for_run(task, splits, spec.train_cfg.epochs))
     if job.stop_event.is_set():
         raise Cancelled
+    keep = checkpoint_for(task, spec.train_cfg, probe, name=spec.name, preset=spec.preset)  # every epoch's end
     history = fit(
-        model, task, spec.train_cfg, callbacks=[job, probe], stop_event=job.stop_event, splits=splits
+        model, task, spec.train_cfg, callbacks=[job, probe, keep], stop_event=job.stop_event, splits=splits
     )
     status = history.status
     if status == "finished" and splits.test is not None:
@@ -87,10 +90,11 @@ def _train(job: Job) -> None:
         task,
         spec.train_cfg,
         history,
-        name=spec.name,
+        name=keep.name,
         preset=spec.preset,
         status=status,
         probe=probe.for_save(),
+        overwrite=keep.saved is not None,  # replaces the epoch-end save of the same run
     )
     done = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged"}[status]
     job.set(

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 # Keras's Tokenizer / text_to_word_sequence default filters (the apostrophe is kept: "don't" is one word).
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 PAD, START, OOV, UNUSED = 0, 1, 2, 3  # keras.datasets.imdb: padding, start_char, oov_char, (3 never used)
+MAX_TEXT_CHARS = 1_000_000  # longer text is refused: tokenizing it would stall a page or the CLI
 INDEX_FROM = 3  # keras.datasets.imdb index_from: the most frequent word gets id 1 + 3 = 4
 SPECIAL_TOKENS = {PAD: "<pad>", START: "<start>", OOV: "<oov>", UNUSED: "<unused>"}
 _BR = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)  # IMDB reviews mark line breaks with <br />
@@ -124,6 +125,9 @@ class Vocab:
         (out of vocabulary unless training saw them)."""
         if not isinstance(text, str):
             raise ValueError(f"a review must be text, not {type(text).__name__}")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ValueError(f"this text has {len(text):,} characters; give at most {MAX_TEXT_CHARS:,} (a long review "
+                             "is about 10,000)")
         words = self.tokenizer(text)
         ids = [START, *self.encode_tokens(words)]
         tokens = [SPECIAL_TOKENS[START], *words]

@@ -14,17 +14,19 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import files
-from .files import DAMAGED, RUN_FILES, RunError, _root, read_json, safe_name
+from . import files  # pretrained_dir through the module: tests point it elsewhere
+from .files import DAMAGED, REQUIRED, RUN_FILES, RunError, _root, safe_name
 from .folder import _place, load_run, resolve_run
+from .keeping import temp_prefix
+from .reading import MAX_CSV_BYTES, MAX_JSON_BYTES, MAX_PROBE_BYTES, MAX_WEIGHTS_BYTES, read_bytes, read_json
 
 MAX_ARCHIVE_BYTES = 64 * 2**20  # the archive as uploaded (Streamlit's server.maxUploadSize matches it)
 MAX_UNPACKED_BYTES = 256 * 2**20  # all members together, as read (zip headers can lie about sizes)
 LIMITS = {  # per member, the limits the run folder reader applies to the same files
-    "weights.safetensors": files.MAX_WEIGHTS_BYTES,
-    "probe.safetensors": files.MAX_WEIGHTS_BYTES,
-    "metrics.csv": files.MAX_CSV_BYTES,
-    "batches.csv": files.MAX_CSV_BYTES,
+    "weights.safetensors": MAX_WEIGHTS_BYTES,
+    "probe.safetensors": MAX_PROBE_BYTES,
+    "metrics.csv": MAX_CSV_BYTES,
+    "batches.csv": MAX_CSV_BYTES,
 }
 REFUSED = "not a run archive Unrolled can import"
 
@@ -38,9 +40,8 @@ def export_run(path_or_name: str | Path) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for fname in RUN_FILES:
             f = path / fname
-            if f.is_file() and not f.is_symlink():
-                files.check_size(f, LIMITS.get(fname, files.MAX_JSON_BYTES))
-                zf.writestr(f"{path.name}/{fname}", f.read_bytes())
+            if f.is_file() and not f.is_symlink():  # read as loading reads: a regular file, up to its limit
+                zf.writestr(f"{path.name}/{fname}", read_bytes(f, LIMITS.get(fname, MAX_JSON_BYTES)))
     return buf.getvalue()
 
 
@@ -64,10 +65,10 @@ def _members(zf: zipfile.ZipFile) -> tuple[str, dict[str, zipfile.ZipInfo]]:
             raise RunError(f"{REFUSED}: {fname} is encrypted")
         if fname in found or (folder is not None and where != folder):
             raise RunError(f"{REFUSED}: it holds more than one run (or {fname} twice); export runs one at a time")
-        if info.file_size > LIMITS.get(fname, files.MAX_JSON_BYTES):
+        if info.file_size > LIMITS.get(fname, MAX_JSON_BYTES):
             raise RunError(f"{REFUSED}: {fname} would unpack to {info.file_size / 2**20:.0f} MB, more than allowed")
         folder, found[fname] = where, info
-    missing = [f for f in files.REQUIRED if f not in found]
+    missing = [f for f in REQUIRED if f not in found]
     if missing:
         raise RunError(f"{REFUSED}: {', '.join(missing)} missing (an archive from the Runs page has them all)")
     return folder or "", found
@@ -77,7 +78,7 @@ def _unpack(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], into: Path
     """Write the members into ``into``, reading no more than each limit whatever the headers say."""
     total = 0
     for fname, info in members.items():
-        limit = LIMITS.get(fname, files.MAX_JSON_BYTES)
+        limit = LIMITS.get(fname, MAX_JSON_BYTES)
         with zf.open(info) as src:
             blob = src.read(limit + 1)  # a lying header can't make us read more than the limit
         total += len(blob)
@@ -103,7 +104,7 @@ def import_run(data: bytes, name: str | None = None, root: str | Path | None = N
         raise RunError(f"{REFUSED}: it is not a .zip file (export one from the Runs page)") from None
     base = _root(root)
     base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("saving"), dir=base))  # cleaned at start if killed
     try:
         with zf:
             folder, members = _members(zf)

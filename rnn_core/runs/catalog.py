@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from . import files  # pretrained_dir through the module: tests point it elsewhere
+from .checks import read_run_config, summary_fields
 from .files import (
     RUN_FILES,
     SWEEP_FILE,
     RunError,
     RunNotFoundError,
     _root,
-    read_json,
-    read_run_config,
     remove_run_folder,
     safe_run_dir,
     write_json,
 )
+from .reading import MAX_PROBE_BYTES, read_bytes, read_json
 
 
 def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -> list[dict[str, Any]]:
@@ -36,11 +36,9 @@ def list_runs(root: str | Path | None = None, include_pretrained: bool = True) -
         for d, name, sweep in _run_folders(base):
             row = {"name": name, "path": str(d), "pretrained": pretrained, "sweep": sweep}
             try:
-                cfg = read_run_config(d)
-                model = cfg["model"] if isinstance(cfg["model"], dict) else {}
-                row.update(task=cfg["task"], cell=model.get("cell"), status=cfg.get("status", "finished"))
-                row.update(created=cfg.get("created"), final_metrics=cfg.get("final_metrics") or {})
-                row.update(preset=cfg.get("preset"), params=cfg.get("params"), data=cfg.get("data") or "")
+                if d.is_symlink():
+                    raise RunError(f"{d}: is a symbolic link; a run must be a folder inside the runs folder")
+                row.update(summary_fields(read_run_config(d)))
             except RunError as e:
                 row.update(task=None, cell=None, status="damaged", created=None, final_metrics={}, message=str(e))
             found.append(row)

@@ -22,35 +22,41 @@ from ..model import RecurrentModel, build_model
 from ..summary import param_count
 from ..tasks import Task, get_task
 from ..train import History
-from .catalog import list_runs
 from . import files  # pretrained_dir through the module: tests point it elsewhere
+from .catalog import list_runs
+from .checks import (
+    check_match,
+    load_weights,
+    model_configs,
+    read_probe,
+    read_run_config,
+    read_table,
+    summary_fields,
+)
 from .files import (
     DAMAGED,
+    STATUSES,
     FORMAT,
-    MAX_WEIGHTS_BYTES,
-    ProbeTensors,
     RunError,
     RunNotFoundError,
     _root,
     check_run_folder,
-    load_weights,
-    read_csv,
-    read_json,
-    read_run_config,
     remove_run_folder,
     safe_name,
     safe_run_dir,
     write_csv,
     write_json,
 )
+from .keeping import temp_prefix
+from .reading import read_json
 
 WEIGHTS_FORMAT = "unrolled-1"  # safetensors metadata "format"
-STATUSES = ("finished", "stopped", "diverged")
 
 
 @dataclass
 class Run:
-    """A loaded run. ``model`` is in eval mode; ``probe`` loads each tensor only when it is read."""
+    """A loaded run. ``model`` is in eval mode. ``warnings`` name the optional files (curves, probe) that were
+    damaged and left out; the model and its task are whole whenever a Run is returned."""
 
     path: Path
     name: str
@@ -65,10 +71,11 @@ class Run:
     probe_meta: dict[str, Any] = field(default_factory=dict)
     status: str = "finished"
     pretrained: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def final_metrics(self) -> dict[str, Any]:
-        return dict(self.config.get("final_metrics") or {})
+        return summary_fields(self.config)["final_metrics"]
 
 
 # ------------------------------------------------------------------------------------------------ save
@@ -144,7 +151,7 @@ def save_run(
     if extra:
         config["extra"] = dict(extra)
 
-    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("saving"), dir=base))
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / "weights.safetensors"), metadata={"format": WEIGHTS_FORMAT})
@@ -173,7 +180,7 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
             if not overwrite:
                 raise ValueError(f"a run named {name!r} already exists in {base}; choose another name")
             check_run_folder(target)
-            old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=base))
+            old = Path(tempfile.mkdtemp(prefix=temp_prefix("replaced"), dir=base))
             os.rename(target, old / name)  # moved aside, not deleted, until the new run is in place
         config["name"] = name
         write_json(config, tmp / "config.json", "the run config")
@@ -197,16 +204,19 @@ def _place(tmp: Path, base: Path, stem: str, config: dict, unique: bool, overwri
 def resolve_run(path_or_name: str | Path, root: str | Path | None = None) -> Path:
     """A run's folder: an existing directory path; else a run of that name in ``root`` (default
     ``runs_dir()``); else a bundled run in ``files.pretrained_dir()``. RunNotFoundError otherwise."""
-    as_path = Path(path_or_name).expanduser()
-    if as_path.is_dir():
-        return as_path.resolve()
     text = str(path_or_name)
-    if isinstance(path_or_name, Path) or "/" in text or os.sep in text:
-        raise RunNotFoundError(f"no run folder at {text}; check the path")
-    for base in (_root(root), files.pretrained_dir()):
-        path = base / safe_name(text)
-        if path.is_dir():
-            return path.resolve()
+    try:
+        as_path = Path(path_or_name).expanduser()
+        if as_path.is_dir():
+            return as_path.resolve()
+        if isinstance(path_or_name, Path) or "/" in text or os.sep in text:
+            raise RunNotFoundError(f"no run folder at {text[:200]}; check the path")
+        for base in (_root(root), files.pretrained_dir()):
+            path = safe_run_dir(text, base)  # a plain name inside the folder; a link out of it is refused
+            if path.is_dir():
+                return path
+    except OSError as e:  # a name too long for the file system, a NUL byte, ...
+        raise RunNotFoundError(f"no run folder at {text[:80]!r} ({e.strerror or e})") from None
     known = ", ".join(r["name"] for r in list_runs(root)[:8]) or "none yet"
     raise RunNotFoundError(f"no run named {text!r}; pass a run folder or one of: {known}")
 
@@ -225,15 +235,19 @@ def load_run(
     """
     path = resolve_run(path_or_name, root)
     config = read_run_config(path)
-    cfg_file = path / "config.json"
+    model_cfg, train_cfg = model_configs(path, config)  # sizes bounded before anything is allocated
+
+    state = read_json(path / "vocab.json")
     try:
-        model_cfg = ModelConfig.from_dict(config["model"]).validate()
-        train_cfg = TrainConfig.from_dict(config["train"]).validate()
-        n_params = param_count(model_cfg)
-    except (TypeError, ValueError, AttributeError) as e:
-        raise RunError(f"{cfg_file}: invalid model or train settings ({e}); {DAMAGED}") from None
-    if n_params * 4 > MAX_WEIGHTS_BYTES:  # refuse before allocating anything
-        raise RunError(f"{cfg_file}: the model would hold {n_params:,} parameters, more than a run may; {DAMAGED}")
+        options = state.get("options") or {}
+        if not isinstance(options, dict):
+            raise ValueError("options must be an object")
+        task = (task_factory or get_task)(config["task"], **options)
+        task.restore(state)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        msg = f"can't rebuild task {config['task'][:40]!r} (config.json) from it ({str(e)[:200]})"
+        raise RunError(f"{path / 'vocab.json'}: {msg}; {DAMAGED}") from None
+    check_match(path, task, model_cfg)
 
     model = build_model(model_cfg)
     load_weights(model, path / "weights.safetensors")
@@ -242,17 +256,10 @@ def load_run(
     except (RuntimeError, AssertionError, ValueError) as e:  # e.g. "cuda" on a machine without a GPU
         raise ValueError(f"can't put the model on device {device!r} ({e}); use 'cpu'") from None
 
-    state = read_json(path / "vocab.json")
-    try:
-        options = state.get("options") or {}
-        task = (task_factory or get_task)(config["task"], **options)
-        task.restore(state)
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
-        msg = f"can't rebuild task {config['task']!r} from it ({e})"
-        raise RunError(f"{path / 'vocab.json'}: {msg}; {DAMAGED}") from None
-
-    probe_file = path / "probe.safetensors"
-    probe_meta = read_json(path / "probe.json") if (path / "probe.json").is_file() else {}
+    warnings: list[str] = []
+    metrics = read_table(path / "metrics.csv", "epoch", warnings)
+    batches = read_table(path / "batches.csv", "step", warnings)
+    probe, probe_meta = read_probe(path, model_cfg, warnings)
     return Run(
         path=path,
         name=path.name,
@@ -261,10 +268,11 @@ def load_run(
         task=task,
         train_cfg=train_cfg,
         model_cfg=model_cfg,
-        metrics=read_csv(path / "metrics.csv"),
-        batches=read_csv(path / "batches.csv"),
-        probe=ProbeTensors(probe_file) if probe_file.is_file() else {},
-        probe_meta=probe_meta if isinstance(probe_meta, dict) else {},
-        status=str(config.get("status", "finished")),
+        metrics=metrics,
+        batches=batches,
+        probe=probe,
+        probe_meta=probe_meta,
+        status=summary_fields(config)["status"],
         pretrained=path.parent == files.pretrained_dir(),
+        warnings=warnings,
     )

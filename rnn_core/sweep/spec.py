@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..config import ModelConfig, TrainConfig
+from ..summary import check_params
 from ..tasks import get_task, task_class
 
 MAX_RUNS = 1000  # a grid bigger than this is almost certainly a typo
@@ -82,11 +83,18 @@ def parse_seeds(text: str) -> list[int]:
                 continue
             if "-" in part[1:]:
                 lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
-                seeds += range(int(lo), int(hi) + 1)
+                span = range(int(lo), int(hi) + 1)
+                if len(span) > MAX_RUNS:  # "0-9999999999" would build a list of ten billion seeds
+                    raise OverflowError
+                seeds += span
             else:
                 seeds.append(int(part))
+            if len(seeds) > MAX_RUNS:
+                raise OverflowError
+    except OverflowError:
+        raise ValueError(f"at most {MAX_RUNS} seeds in one sweep") from None
     except ValueError:
-        raise ValueError(f"seeds are whole numbers like 0,1,2 or 0-4, not {text!r}") from None
+        raise ValueError(f"seeds are whole numbers like 0,1,2 or 0-4, not {str(text)[:60]!r}") from None
     if not seeds:
         raise ValueError("give at least one seed (e.g. --seeds 0,1,2)")
     if len(set(seeds)) != len(seeds):
@@ -176,9 +184,10 @@ class SweepSpec:
             options = {k: v for k, v in point.items() if k not in _CONFIG_TYPES}
             overrides = {k: v for k, v in point.items() if k in _CONFIG_TYPES}
             for seed in self.seeds:
-                task = get_task(self.task, **{**cls.presets[preset].task, **options})
                 try:
+                    task = get_task(self.task, **{**cls.presets[preset].task, **options})
                     mcfg, tcfg = task.configs(preset, **{**overrides, "seed": int(seed)})
+                    check_params(mcfg)  # the Train page's and the CLI's cap
                 except (TypeError, ValueError) as e:
                     where = " ".join(f"{k}={v}" for k, v in point.items())
                     raise ValueError(f"grid point {where or '(preset as is)'}: {e}") from None

@@ -15,8 +15,9 @@ from safetensors.torch import load as safetensors_load
 
 from ..config import ModelConfig, TrainConfig
 from ..model import build_model
-from ..runs import read_run_config, save_run
-from ..runs.files import SWEEP_FILE, RunError, read_json, runs_dir, safe_name, safe_run_dir, write_json
+from ..runs import RunError, read_json, read_run_config, runs_dir, safe_name, safe_run_dir, save_run
+from ..runs.checks import summary_fields
+from ..runs.files import SWEEP_FILE, write_json
 from ..tasks import get_task
 from ..train import History
 from .spec import RunSpec, SweepSpec
@@ -120,7 +121,9 @@ def load_sweep(path: str | Path) -> SweepFolder:
     path = Path(path).expanduser().resolve()
     data = read_json(path / SWEEP_FILE)
     runs = data.get("runs")
-    if not isinstance(runs, list) or not isinstance(data.get("spec"), dict):
+    spec = data.get("spec")
+    if (not isinstance(runs, list) or not isinstance(spec, dict) or not isinstance(spec.get("grid") or {}, dict)
+            or not all(isinstance(rec, dict) and isinstance(rec.get("point") or {}, dict) for rec in runs)):
         raise RunError(f"{path / SWEEP_FILE}: not a sweep record")
     state = str(data.get("state", "running"))
     if state == "running" and not _alive(data):
@@ -133,7 +136,8 @@ def load_sweep(path: str | Path) -> SweepFolder:
             except RunError as e:
                 rec.update(state="failed", message=str(e))
                 continue
-            rec.update(state=cfg.get("status", "finished"), final_metrics=cfg.get("final_metrics") or {},
+            fields = summary_fields(cfg)  # each of the kind the results table expects, whatever the file says
+            rec.update(state=fields["status"], final_metrics=fields["final_metrics"],
                        seconds=cfg.get("seconds"), path=str(run_dir))
             if cfg.get("message"):
                 rec["message"] = cfg["message"]

@@ -86,10 +86,19 @@ class Task:
     default_preset: ClassVar[str] = "seed"
     warmup: ClassVar[int] = 0  # regression: steps left out of the metric at the start of each sequence
     output_names: ClassVar[tuple[str, ...]] = ("output",)  # regression: what each output value is called
+    option_names: ClassVar[tuple[str, ...] | None] = None  # the options a task knows (None: it takes any)
 
     def __init__(self, **options: Any):
+        self._check_option_names(options)
         self.options: dict[str, Any] = dict(options)
         self.vocab: dict[str, Any] = {}
+
+    def _check_option_names(self, options: dict[str, Any]) -> None:
+        known = self.option_names
+        unknown = sorted(set(options) - set(known)) if known is not None else []
+        if unknown:
+            raise ValueError(f"unknown {self.name} option(s) {', '.join(map(repr, unknown))}; "
+                             f"known: {', '.join(known or ()) or 'none'}")
 
     # ---- configuration ------------------------------------------------------------------------
     @classmethod
@@ -172,5 +181,10 @@ class Task:
         return {"options": self.options, "vocab": self.vocab}
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.options.update(state.get("options", {}))
-        self.vocab = state.get("vocab", {})
+        """Take a saved run's task state (ValueError when it is not the shape ``state()`` writes)."""
+        options, vocab = (state.get("options") or {}, state.get("vocab") or {}) if isinstance(state, dict) else (0, 0)
+        if not isinstance(options, dict) or not isinstance(vocab, dict):
+            raise ValueError("the task state must be a JSON object whose options and vocab are objects")
+        self._check_option_names(options)
+        self.options.update(options)
+        self.vocab = vocab

@@ -98,11 +98,20 @@ class LettersTask(Task):
     }
     default_preset = "seed"
 
+    option_names = ("variant",)
+
     def __init__(self, **options: Any):
         variant = options.get("variant", "1in")
         if variant not in VARIANTS:
             raise ValueError(f"letters variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
         super().__init__(**{**options, "variant": variant})
+        self.vocab = {"alphabet": ALPHABET}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """A saved letters run must have read the same alphabet (the one-hot columns are its letters)."""
+        super().restore(state)
+        if self.vocab.get("alphabet", ALPHABET) != ALPHABET:
+            raise ValueError(f"the saved alphabet is {self.vocab.get('alphabet')!r}, not {ALPHABET!r}")
         self.vocab = {"alphabet": ALPHABET}
 
     @property

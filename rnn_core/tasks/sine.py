@@ -23,6 +23,7 @@ NOTES_STEP = math.pi / 9  # the notes' time step: sin(k·π/9), 18 steps per cyc
 DATA_SOURCES = ("random", "notes")
 WAVE_KINDS = ("sine", "square", "sawtooth", "noisy_sine")
 MAX_STEPS = 5000  # longer input is refused rather than replayed step by step
+MAX_VALUES = 10_000_000  # (train + val + test windows) × window: about 80 MB of float32 input and target
 WARMUP = 10
 
 
@@ -156,14 +157,22 @@ class SineTask(Task):
     }
     default_preset = "seed"
 
+    option_names = ("window", "sizes", "data")
+
     def __init__(self, **options: Any):
+        self._check_option_names(options)
         window = options.get("window", 60)
-        sizes = tuple(options.get("sizes", (2000, 500, 500)))
+        sizes = options.get("sizes", (2000, 500, 500))
         data = options.get("data", "random")
-        if not isinstance(window, int) or not WARMUP + 2 <= window <= MAX_STEPS:
+        if isinstance(window, bool) or not isinstance(window, int) or not WARMUP + 2 <= window <= MAX_STEPS:
             raise ValueError(f"window must be a whole number from {WARMUP + 2} to {MAX_STEPS} steps, not {window!r}")
-        if len(sizes) != 3 or not all(isinstance(s, int) and s >= 0 for s in sizes) or sizes[0] < 1 or sizes[1] < 1:
+        sizes = tuple(sizes) if isinstance(sizes, (list, tuple)) else ()
+        if (len(sizes) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in sizes)
+                or sizes[0] < 1 or sizes[1] < 1):
             raise ValueError(f"sizes must be (train, val, test) counts with train and val ≥ 1, not {sizes!r}")
+        if sum(sizes) * window > MAX_VALUES:
+            raise ValueError(f"sizes × window asks for {sum(sizes) * window:,} values; at most {MAX_VALUES:,} are "
+                             "allowed: use fewer or shorter windows")
         if data not in DATA_SOURCES:
             raise ValueError(f"data must be one of {', '.join(DATA_SOURCES)}, not {data!r}")
         super().__init__(**{**options, "window": window, "sizes": list(sizes), "data": data})
@@ -212,7 +221,7 @@ class SineTask(Task):
             user_input = [float(p) for p in parts]
         try:
             values = torch.as_tensor(user_input, dtype=torch.float64)
-        except (TypeError, ValueError, RuntimeError):
+        except (TypeError, ValueError, RuntimeError, OverflowError):
             raise ValueError("give the curve as a list of numbers, e.g. [0, 0.5, 0.87, 1]") from None
         if values.dim() == 0:
             values = values.reshape(1)  # a lone number: reported below as too short
