@@ -85,10 +85,10 @@ class ModelConfig:
     output_size: int = 1  # classes (classification, tagging) or values per step (regression)
     head: str = "last"  # "last": head on the final step (sequence tasks); "every": on each step
     init: str = "keras"  # "keras": glorot/orthogonal/forget bias 1; "torch": torch's uniform default
-    # The memory gate's starting bias — an LSTM's forget gate f, a GRU's update gate z (a plain RNN has none): None
+    # The memory gate's starting bias — an LSTM's forget gate f, a GRU's update gate z (a plain RNN has none): 0
     # keeps the init's own (keras: f 1, z 0). Larger starts the cell remembering: σ(2) ≈ 0.88 of the state kept per
     # step, σ(3) ≈ 0.95 — the usual remedy when what matters lies many steps back (Gers et al. 2000).
-    memory_bias: float | None = None
+    memory_bias: float = 0.0
     padding_idx: int = 0  # token id used for padding (token tasks)
     # Classification trained as some notes' code does by mistake: softmax on the head's output, then a
     # cross-entropy that applies softmax again. Predictions are unchanged; the loss flattens and learning slows.
@@ -129,8 +129,7 @@ class ModelConfig:
                 raise ValueError(f"char_embed_dim and char_hidden must be from 1 to {MAX_WIDTH}")
         for name in ("dropout", "input_dropout", "word_dropout"):
             _number(name, getattr(self, name), *BOUNDS[name])
-        if self.memory_bias is not None:
-            _number("memory_bias", self.memory_bias, -10.0, 10.0)
+        _number("memory_bias", self.memory_bias, -10.0, 10.0)
         return self
 
     def _check_kinds(self) -> None:

@@ -58,7 +58,7 @@ class RecurrentModel(nn.Module):
         self.input_dropout = nn.Dropout(cfg.input_dropout)  # training only; replay runs in eval mode like Keras
         self.hook_points: dict[str, HookPoint] = {n: HookPoint(n) for n in self.activation_names()}
         reset_parameters(self, cfg.init)
-        if cfg.memory_bias is not None:
+        if cfg.memory_bias:  # 0 keeps the init's own biases
             set_memory_bias(self.rnn, cfg.cell, float(cfg.memory_bias))
 
     # ----------------------------------------------------------------------------------------- names

@@ -99,6 +99,7 @@ def test_memory_bias_starts_the_memory_gate_where_asked():
     assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), same.parameters()))  # no gate: unchanged
     with pytest.raises(ValueError, match="memory_bias"):
         ModelConfig(memory_bias=50.0).validate()
+    assert ModelConfig().memory_bias == 0.0  # 0: the init's own biases
 
 
 @pytest.mark.slow  # ~4 s of one core when the machine is quiet; much longer on the shared one
