@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from app import nav
+from app.animation_guard import guard_animation_errors
 
 st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
 # .streamlit/config.toml hides sidebar navigation, so the very first run of a fresh server — which Streamlit
@@ -16,6 +17,8 @@ st.set_page_config(page_title="Unrolled", page_icon="🔁", layout="wide")
 st.set_option("client.showSidebarNavigation", True)
 page = st.navigation(nav.sections())
 nav.start_libraries()
+with st.sidebar:  # an invisible script, kept out of the page's own layout
+    guard_animation_errors()
 try:
     page.run()
 except Exception as exc:  # Streamlit's rerun/stop signals are not Exceptions and pass through

@@ -19,6 +19,7 @@ LAYOUT: dict[str, list[tuple[str, str, str]]] = {
     "Inside": [
         ("pages/inside.py", "Inside", ":material/visibility:"),
         ("pages/dynamics.py", "Dynamics", ":material/scatter_plot:"),
+        ("pages/memory.py", "Memory", ":material/memory:"),
     ],
     "Playgrounds": [
         ("pages/sine_playground.py", "Sine playground", ":material/show_chart:"),

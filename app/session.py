@@ -46,6 +46,13 @@ DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
 DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
 DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")
 DYNAMICS_WORD = "dynamics_word"  # str: the word held constant on the Dynamics page
+MEMORY_JOBS = "memory.jobs"  # list[str]: ids of the training jobs the Memory page compares (one per cell)
+MEMORY_ADDED = "memory.added"  # list[str]: folders of saved runs added to the Memory page's comparison
+MEMORY_TASK = "memory.task"  # str: the task the Memory page compares cells on
+MEMORY_SWEEP = "memory.sweep"  # str: id of the accuracy-vs-N sweep the Memory page launched
+MEMORY_SWEEP_SHOWN = "memory.sweep_shown"  # str: the accuracy-vs-N sweep folder the Memory page shows
+MEMORY_RUN = "memory.run"  # str: the Memory page's diagnostics run folder (its picker)
+MEMORY_LINES = "memory.lines"  # list[str]: run folders drawn as gradient-flow lines beside the picked run
 
 
 def widget_key(setting: str) -> str:

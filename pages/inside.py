@@ -57,16 +57,17 @@ except ValueError as e:
 
 # -------------------------------------------------------------------------------------------- view
 dirs_all = directions(m.bidirectional)
-cols = st.columns([1, 1.3, 2.6, 1.4, 1])
+cols = st.columns([1, 1.3, 1.4, 1])
 layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key=f"inside.layer.{name}")
 dir_modes = {"both, side by side": dirs_all, "forward": DIRECTIONS[:1], "backward": DIRECTIONS[1:]}
 dir_choice = cols[1].selectbox("Direction", list(dir_modes), key="inside.dir", disabled=not m.bidirectional)
 dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
-qs = cols[2].multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
-                         format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
-order_by = cols[3].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
-unit = cols[4].number_input("Unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}",
+order_by = cols[2].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
+unit = cols[3].number_input("Unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}",
                             help="The unit whose equations the text above the figure works out, step by step.")
+# A row of its own, so every chip shows its whole name (six for an LSTM).
+qs = st.multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
+                    format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
 speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 

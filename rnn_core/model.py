@@ -58,6 +58,8 @@ class RecurrentModel(nn.Module):
         self.input_dropout = nn.Dropout(cfg.input_dropout)  # training only; replay runs in eval mode like Keras
         self.hook_points: dict[str, HookPoint] = {n: HookPoint(n) for n in self.activation_names()}
         reset_parameters(self, cfg.init)
+        if cfg.memory_bias:  # 0 keeps the init's own biases
+            set_memory_bias(self.rnn, cfg.cell, float(cfg.memory_bias))
 
     # ----------------------------------------------------------------------------------------- names
     def directions(self) -> tuple[str, ...]:
@@ -208,6 +210,19 @@ def reset_parameters(model: RecurrentModel, init: str) -> None:
         if model.embed is not None:
             nn.init.uniform_(model.embed.weight, -0.05, 0.05)
             model.embed.weight[model.cfg.padding_idx].zero_()
+
+
+def set_memory_bias(rnn: nn.RNNBase, cell: str, value: float) -> None:
+    """Start every layer's memory gate (LSTM forget gate f, GRU update gate z) at σ(value): its slice of ``bias_ih``
+    set to ``value`` and of ``bias_hh`` to 0 (the gate sees their sum). A plain RNN has no memory gate: unchanged."""
+    block = {"lstm": 1, "gru": 1}.get(cell)  # torch's gate order: LSTM i, f, g, o; GRU r, z, n
+    if block is None:
+        return
+    hid = rnn.hidden_size
+    with torch.no_grad():
+        for name, p in rnn.named_parameters():
+            if name.startswith("bias_"):
+                p[block * hid : (block + 1) * hid] = value if name.startswith("bias_ih") else 0.0
 
 
 def build_model(cfg: ModelConfig, seed: int | None = None) -> RecurrentModel:

@@ -15,11 +15,14 @@ import torch
 from torch import Tensor
 
 from .callbacks import Callback, EpochEnd, TrainBegin, TrainEnd
+from .model import RecurrentModel
 from .tasks.base import SeqData, Task
 
 PROBE_X = "probe/x"
 PROBE_LENGTHS = "probe/lengths"
 PROBE_Y = "probe/y"
+GRAD_PREFIX = "grad/"  # grad/epoch{k}/<hook_h name>: d loss / d h_t on the probe at epoch k
+RADIUS_PREFIX = "radius/"  # radius/epoch{k}/layers.{l}.{d}: spectral radius of each W_hh block at epoch k
 _EPOCH_KEY = re.compile(r"^epoch(\d+)/(.+)$")
 
 
@@ -60,6 +63,7 @@ class ProbeRecorder(Callback):
         self.y: Tensor | None = None  # the probe's target: [1] label, [1, seq] tags or [1, seq, out] values
         self.labels: list[str] = []
         self.records: dict[int, dict[str, Tensor]] = {}  # epoch -> activation name -> [1, seq, units]
+        self.memory: dict[int, dict[str, Tensor]] = {}  # epoch -> GRAD_/RADIUS_ key tail -> tensor (memory_record)
         # A RecurrentModel or a Tagger: both name their activations and offer run_with_cache.
         self._model: Any = None
         self._last_epoch = 0
@@ -69,6 +73,7 @@ class ProbeRecorder(Callback):
         self._model = event.model
         self._pick_probe()
         self.records.clear()
+        self.memory.clear()
         self._record(0)
 
     def on_epoch_end(self, event: EpochEnd) -> None:
@@ -108,6 +113,9 @@ class ProbeRecorder(Callback):
                 raise ValueError(f"no activation named {unknown[0]!r}; see model.activation_names()")
         _, cache = model.run_with_cache(self.x.to(device), self.lengths, names_filter=names)
         self.records[epoch] = {k: v.to(self.dtype).clone() for k, v in cache.items()}  # each [1, seq, units]
+        # The char + word tagger has its own layout: its memory record is left out.
+        if self.y is not None and self.lengths is not None and isinstance(model, RecurrentModel):
+            self.memory[epoch] = memory_record(model, self.task.kind, self.x.to(device), self.y, self.lengths)
 
     # ---------------------------------------------------------------------------------------- output
     @property
@@ -124,6 +132,9 @@ class ProbeRecorder(Callback):
         for epoch in self.epochs:
             for name, t in self.records[epoch].items():
                 out[f"epoch{epoch}/{name}"] = t.contiguous()
+            for key, t in self.memory.get(epoch, {}).items():
+                prefix, rest = key.split("/", 1)
+                out[f"{prefix}/epoch{epoch}/{rest}"] = t.contiguous()
         return out
 
     def meta(self) -> dict[str, Any]:
@@ -133,6 +144,23 @@ class ProbeRecorder(Callback):
     def for_save(self) -> dict[str, Any]:
         """The ``probe=`` argument of ``save_run``: ``{"tensors": ..., "meta": ...}``."""
         return {"tensors": self.tensors(), "meta": self.meta()}
+
+
+def memory_record(model: RecurrentModel, kind: str, x: Tensor, y: Tensor, lengths: Tensor) -> dict[str, Tensor]:
+    """What the Memory page reads per epoch: d loss / d h_t of every layer and direction on the probe
+    (``grad/<hook name>``, [1, seq, units]) and the spectral radius of each recurrent weight block
+    (``radius/layers.{l}.{d}``, [blocks] in the cell's block order, see ``analysis.gate_stats.BLOCKS``)."""
+    from .analysis.gate_stats import recurrent_radii  # analysis imports the model; keep probe import-light
+    from .analysis.gradient_flow import gradient_flow
+
+    out: dict[str, Tensor] = {}
+    for layer in range(model.cfg.num_layers):
+        for direction in model.directions():
+            flow = gradient_flow(model, kind, x, y.to(x.device), lengths, layer=layer, direction=direction)
+            out[f"grad/{flow.name}"] = flow.grads.float()
+    for where, blocks in recurrent_radii(model.rnn, model.cfg.cell).items():
+        out[f"radius/{where}"] = torch.tensor(list(blocks.values()), dtype=torch.float32)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -151,6 +179,21 @@ def probe_cache(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
         have = probe_epochs(probe)
         raise ValueError(f"the probe holds no epoch {epoch}; recorded epochs: {have or 'none'}")
     return out
+
+
+def probe_grads(probe: Mapping[str, Tensor], epoch: int) -> dict[str, Tensor]:
+    """d loss / d h_t on the probe at ``epoch``: hook name → [1, seq, units] ({} for runs saved without it)."""
+    prefix = f"{GRAD_PREFIX}epoch{epoch}/"
+    return {k[len(prefix):]: probe[k].float() for k in probe if k.startswith(prefix)}
+
+
+def probe_radii(probe: Mapping[str, Tensor]) -> dict[int, dict[str, Tensor]]:
+    """Spectral radii per recorded epoch: ``{epoch: {"layers.0.fwd": [blocks]}}`` ({} without a record)."""
+    out: dict[int, dict[str, Tensor]] = {}
+    for k in probe:
+        if k.startswith(RADIUS_PREFIX) and (m := _EPOCH_KEY.match(k[len(RADIUS_PREFIX):])):
+            out.setdefault(int(m.group(1)), {})[m.group(2)] = probe[k].float()
+    return dict(sorted(out.items()))
 
 
 def probe_target(probe: Mapping[str, Tensor]) -> Tensor | None:

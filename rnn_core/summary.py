@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cells import GATE_MULTIPLIER
-from .config import MAX_PARAMS, ModelConfig
+from .config import BOUNDS, MAX_PARAMS, ModelConfig
 from .model import RecurrentModel
 
 KERAS_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -53,6 +53,22 @@ def param_count(cfg: ModelConfig) -> int:
     rec = sum(recurrent_layer_params(cfg, layer)[0] for layer in range(cfg.num_layers))
     head = (cfg.hidden_size * cfg.num_directions + 1) * cfg.output_size
     return embed + rec + head
+
+
+def hidden_for_budget(cfg: ModelConfig, budget: int) -> int:
+    """The hidden size that brings ``cfg``'s parameter count closest to ``budget`` (ties: the smaller), so an RNN,
+    LSTM and GRU can be compared at equal size rather than equal width. The count grows with hidden size, so a
+    binary search over BOUNDS finds it."""
+    lo, hi = 1, int(BOUNDS["hidden_size"][1])
+    while lo < hi:  # the smallest size whose count reaches the budget
+        mid = (lo + hi) // 2
+        if param_count(cfg.replace(hidden_size=mid)) < budget:
+            lo = mid + 1
+        else:
+            hi = mid
+    below = max(lo - 1, 1)
+    gap = {h: abs(param_count(cfg.replace(hidden_size=h)) - budget) for h in (below, lo)}
+    return min(gap, key=lambda h: (gap[h], h))
 
 
 def check_params(cfg: ModelConfig) -> int:

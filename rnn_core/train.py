@@ -122,6 +122,7 @@ class _Fit:
     step: int = 0
     best_value: float | None = None  # keep_best: the best validation metric so far ...
     best_state: dict[str, Tensor] | None = None  # ... and a CPU copy of the weights that reached it
+    reached: bool = False  # the validation metric reached cfg.stop_at: training ends as finished
 
     @property
     def batches_per_epoch(self) -> int:
@@ -167,7 +168,7 @@ def fit(
     for epoch in range(1, run.cfg.epochs + 1):
         run.callbacks.on_epoch_begin(EpochBegin(epoch, model))
         _train_epoch(run, epoch)
-        if run.over:
+        if run.over or run.reached:
             break
     _restore_best(run)
     model.eval()
@@ -288,6 +289,7 @@ def _end_epoch(run: _Fit, epoch: int, sums: _EpochSums, seconds: float) -> None:
     row.update({"seconds": seconds, "tokens_per_s": sums.tokens / max(seconds, 1e-9)})
     hist.epochs.append(row)
     _remember_if_best(run, epoch, row.get(f"val_{metric}"))
+    _check_reached(run, epoch, row.get(f"val_{metric}"))
     metrics = {k: v for k, v in row.items() if k.startswith(("train_", "val_"))}
     run.callbacks.on_epoch_end(EpochEnd(epoch, metric, metrics, run.model, seconds, row["tokens_per_s"]))
 
@@ -299,6 +301,16 @@ def _remember_if_best(run: _Fit, epoch: int, value: float | None) -> None:
     if run.best_value is None or run.task.is_better(value, run.best_value):
         run.best_value, run.history.best_epoch = value, epoch
         run.best_state = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+
+
+def _check_reached(run: _Fit, epoch: int, value: float | None) -> None:
+    """With ``stop_at``: note when validation has reached it, so ``fit`` ends after this epoch."""
+    target = run.cfg.stop_at
+    if not target or value is None or not math.isfinite(value) or run.over:
+        return
+    if value == target or run.task.is_better(value, target):
+        run.reached = True
+        run.history.message = f"Reached val {run.history.metric} {value:.4g} (stop_at {target:g}) at epoch {epoch}."
 
 
 def _restore_best(run: _Fit) -> None:

@@ -61,17 +61,20 @@ FIELDS: dict[str, Field] = {
     "char_embed_dim": Field("model", int, 1, 512, advanced=True),
     "char_hidden": Field("model", int, 1, 1024, advanced=True),
     "double_softmax": Field("model", bool, advanced=True),
+    "memory_bias": Field("model", float, -10.0, 10.0, advanced=True),
     "clip_grad": Field("train", float, 0.0, 100.0, advanced=True),
     "weight_decay": Field("train", float, *BOUNDS["weight_decay"], advanced=True),
     "val_fraction": Field("train", float, 0.0, 0.9, advanced=True),
     "keep_best": Field("train", bool, advanced=True),
     "limit": Field("train", int, 0, 10_000_000, advanced=True),
+    "stop_at": Field("train", float, 0.0, 1e6, advanced=True),
     "num_words": Field("task", int, 100, 1_000_000, advanced=True),
     "maxlen": Field("task", int, 1, 100_000, advanced=True),
     "truncating": Field("task", str, choices=("pre", "post"), advanced=True),
     "variant": Field("task", str, choices=LETTER_VARIANTS, advanced=True),
     "data": Field("task", str, choices=SINE_DATA, advanced=True),
     "source": Field("task", str, choices=DIGIT_SOURCES, advanced=True),
+    "noise": Field("task", float, 0.0, 3.0, advanced=True),
 }
 ORDER = ("task", "preset", *FIELDS)
 ALWAYS_SHOWN = frozenset({"clip_grad", "weight_decay", "val_fraction", "keep_best", "limit"})  # every task trains

@@ -17,6 +17,7 @@ _REGISTRY = {
     "imdb": "imdb:ImdbTask",
     "digits": "digits:DigitsTask",
     "pos": "pos:PosTask",
+    "recall": "recall:RecallTask",
 }
 
 

@@ -1,0 +1,1 @@
+"""The Memory page: cells compared side by side, accuracy against the memory span, and memory diagnostics."""

@@ -1,0 +1,91 @@
+"""The Memory page through AppTest: a bundled run's gradient flow, connectivity, gate statistics and an
+intervention drawn with their captions; the side-by-side form queues one job per cell with the same seed; the
+accuracy-vs-N chart appears from the bundled sweep without training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import session
+from app.memory import longmem
+from rnn_core.runs import resolve_run
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "streamlit_app.py")
+PAGE = "pages/memory.py"
+
+
+def open_page(run: str, **keys) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=600).run()
+    at.session_state[session.MEMORY_RUN] = str(resolve_run(run))
+    for k, v in keys.items():
+        at.session_state[k] = v
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def titles(at: AppTest) -> list[str]:
+    return [(json.loads(c.proto.spec)["layout"].get("title") or {}).get("text", "") for c in at.get("plotly_chart")]
+
+
+@pytest.mark.slow
+def test_diagnostics_of_a_bundled_lstm():
+    at = open_page("sine-tiny")
+    got = titles(at)
+    assert any(t.startswith("|d loss / d h_t| of sine-tiny") for t in got)
+    assert "‖d loss / d h_t‖ per step (validation batch)" in got
+    assert any(t.startswith("Influence of each input step") for t in got)
+    assert "Gate saturation per unit" in got
+    assert any(t.startswith("h: unmodified") for t in got) and any(t.startswith("c: unmodified") for t in got)
+    captions = " ".join(c.value for c in at.caption)
+    for word in ("Healthy", "Vanishing", "Unhealthy"):
+        assert word in captions
+    at.selectbox(key="memory.iv.kind").set_value("reset the state").run()
+    assert not at.exception
+    at.number_input(key="memory.iv.step").set_value(10).run()
+    assert not at.exception and any(t.startswith("h: unmodified") for t in titles(at))
+
+
+@pytest.mark.slow
+def test_bundled_accuracy_vs_n_needs_no_training():
+    bundled = longmem.sweeps()
+    assert bundled and bundled[-1].name == longmem.BUNDLED
+    at = open_page("letters-4in")
+    chart = [t for t in titles(at) if t.startswith("test_accuracy vs distractors")]
+    assert chart
+    tables = [d.value for d in at.dataframe if {"rnn", "lstm", "gru"} <= set(d.value.columns)]
+    assert len(tables) == 1
+    assert tables[0].loc[5, "lstm"].endswith("3 seeds)") and set(tables[0].index) == {5, 10, 20, 40}
+
+
+@pytest.mark.slow
+def test_side_by_side_trains_every_cell_with_one_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    at = open_page("letters-4in")
+    at.selectbox(key=session.MEMORY_TASK).set_value("recall").run()
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.radio[0].set_value("same parameter budget")
+    at.number_input[0].set_value(16)  # hidden size
+    at.number_input[1].set_value(1)  # epochs
+    at.number_input[2].set_value(7)  # seed
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    from app.train.panel import job_manager
+
+    ids = at.session_state[session.MEMORY_JOBS]
+    snaps = [job_manager().snapshot(at.session_state[session.SESSION_ID], j) for j in ids]
+    assert [s.spec.model_cfg.cell for s in snaps] == ["rnn", "lstm", "gru"]
+    assert {s.spec.train_cfg.seed for s in snaps} == {7} and len({s.spec.train_cfg for s in snaps}) == 1
+    sizes = {s.spec.model_cfg.cell: s.spec.model_cfg.hidden_size for s in snaps}
+    assert sizes["lstm"] == 16 and sizes["rnn"] > sizes["gru"] > 16  # one parameter budget
+    for j in ids:
+        job_manager().wait(j, 600)
+    at.run()
+    assert not at.exception
+    assert any(t == "Training curves, overlaid" for t in titles(at))
