@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1400, "height": 1000}
 HEATMAP = '[data-testid="stPlotlyChart"] .hm image'
-TITLES = {"Home", "Train", "Inside", "Dynamics", "Sine playground", "Letters playground", "Sentiment", "Digits",
-          "Tagging", "Runs", "Sweeps"}
+TITLES = {"Home", "Train", "Inside", "Memory", "Dynamics", "Sine playground", "Letters playground", "Sentiment",
+          "Digits", "Tagging", "Runs", "Sweeps"}
 # Records every sidebar-link text and the time the main area first holds a heading, from the very first paint.
 WATCH = """
 window.__navSeen = new Set(); window.__t0 = performance.now();
