@@ -44,7 +44,9 @@ def test_launch_a_grid_watch_it_fill_then_chart_and_open_its_runs(streamlit_serv
 
     page.get_by_label("Other fields", exact=True).fill("cell=rnn,gru")
     page.get_by_label("Hidden sizes", exact=True).fill("3,6")
-    page.get_by_label("Epochs", exact=True).fill("40")  # a few seconds a run: long enough to be seen training
+    # Long enough per run (seconds on a quiet machine, with workers reused) that the live table, polled every
+    # POLL_SECONDS, shows a run part-way through: 40 epochs could finish between two polls on an idle machine.
+    page.get_by_label("Epochs", exact=True).fill("200")
     page.get_by_label("Seeds", exact=True).fill("0,1")
     page.get_by_role("button", name="Launch sweep").click()
 
