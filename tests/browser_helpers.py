@@ -55,3 +55,12 @@ def open_page(page, title: str, heading: str | None = None, after_action: bool =
     else:
         page.get_by_role("heading", level=1).first.wait_for()
     wait_idle(page, after_action=after_action)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` (its text's start) in the selectbox labelled ``label``, typing it first: the dropdown draws only
+    the options in view, so with many runs saved the one wanted may not be in the page until the list is filtered."""
+    wait_idle(page)
+    page.locator('[data-testid="stSelectbox"]', has_text=label).first.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=re.compile(f"^{re.escape(option)}")).first.click()
