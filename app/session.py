@@ -15,6 +15,7 @@ SETTINGS = "train_settings"  # dict: the Train page's current settings (survives
 URL_NOTICES = "url_notices"  # list[str]: query-string values that were ignored, shown once
 URL_LOADED = "url_loaded"  # bool: the query string has been read for this session
 CURRENT_JOB = "current_job"  # str: id of the job the Train page shows
+JOB_PICKED = "job_picked"  # bool: a job was just picked in "Your jobs", so the page redraws its form with it
 CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Inside and playgrounds open it)
 RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh
 PENDING_DELETE = "pending_delete"  # str: the run whose deletion waits for confirmation

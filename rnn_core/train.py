@@ -219,8 +219,13 @@ def _train_epoch(run: _Fit, epoch: int) -> None:
     sums = _EpochSums()
     batches = batch_indices(run.train.lengths, cfg.batch_size, True, run.bucket, run.generator, cfg.bucket_pool)
     for b, idx in enumerate(batches, start=1):
-        stats = _train_step(run, idx)
+        # Checked before each step as well as after it: a Stop pressed while the callbacks ran (the probe's
+        # replay, an epoch-end save) or during a forward pass ends training without another step.
+        stats = None if run.stop_event.is_set() else _train_step(run, idx)
         if stats is None:
+            _stopped(hist, epoch, b - 1, len(batches))
+            break
+        if isinstance(stats, str):  # DIVERGED
             hist.diverged, hist.message = True, _divergence_message(epoch, b, cfg)
             break
         loss, m_sum, m_count, tokens = stats
@@ -242,9 +247,7 @@ def _train_epoch(run: _Fit, epoch: int) -> None:
         hist.batches.append(event.row())
         run.callbacks.on_batch_end(event)
         if run.stop_event.is_set():
-            hist.stopped = True
-            where = f"epoch {epoch}, batch {b} of {len(batches)}"
-            hist.message = f"Stopped by request at {where}; the model trained so far is kept."
+            _stopped(hist, epoch, b, len(batches))
             break
     seconds = time.perf_counter() - start
     hist.seconds, hist.tokens = hist.seconds + seconds, hist.tokens + sums.tokens
@@ -252,22 +255,39 @@ def _train_epoch(run: _Fit, epoch: int) -> None:
         _end_epoch(run, epoch, sums, seconds)
 
 
-def _train_step(run: _Fit, idx: Tensor) -> tuple[float, float, float, int] | None:
-    """One optimiser step on the examples ``idx``: (loss, metric sum, metric count, tokens), or None without
-    changing any weight when the loss or the gradient norm is not finite."""
+def _stopped(hist: History, epoch: int, done: int, batches: int) -> None:
+    """File a Stop that came after ``done`` of this epoch's ``batches`` batches."""
+    hist.stopped = True
+    where = f"epoch {epoch}, batch {done} of {batches}" if done else f"the start of epoch {epoch}"
+    hist.message = f"Stopped by request at {where}; the model trained so far is kept."
+
+
+# Validation and test passes that a Stop may cut short go in batches of this size (not evaluate's 256): the stop
+# is seen between batches, and an IMDB batch of 256 reviews x 500 words takes seconds on a busy CPU.
+STOP_BATCH = 64
+DIVERGED = "diverged"  # what _train_step returns for a step whose loss or gradient is not finite
+
+
+def _train_step(run: _Fit, idx: Tensor) -> tuple[float, float, float, int] | str | None:
+    """One optimiser step on the examples ``idx``: (loss, metric sum, metric count, tokens); DIVERGED without
+    changing any weight when the loss or the gradient norm is not finite; None, also without changing any
+    weight, when a Stop came during the forward pass (the backward pass, about two thirds of a step, is
+    skipped so that Stop answers sooner)."""
     x, y, lengths = make_batch(run.train, idx, run.device)
     out = run.model(x, lengths)
     loss, m_sum, m_count, tokens = loss_and_stats(run.task.kind, out, y, lengths, run.task.warmup,
                                                   double_softmax(run.model))
     value = float(loss.detach())
     if not math.isfinite(value):
+        return DIVERGED
+    if run.stop_event.is_set():
         return None
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if run.cfg.clip_grad > 0:
         norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.cfg.clip_grad)
         if not torch.isfinite(norm):
-            return None
+            return DIVERGED
     run.optimizer.step()
     return value, m_sum, m_count, tokens
 
@@ -278,7 +298,8 @@ def _end_epoch(run: _Fit, epoch: int, sums: _EpochSums, seconds: float) -> None:
     hist, metric = run.history, run.history.metric
     row: dict[str, Any] = {"epoch": epoch, "train_loss": sums.loss / sums.seen}
     row[f"train_{metric}"] = sums.metric / max(sums.count, 1)
-    ev = None if run.over else evaluate(run.model, run.task, run.val, device=run.device, stop_event=run.stop_event)
+    ev = None if run.over else evaluate(run.model, run.task, run.val, batch_size=STOP_BATCH, device=run.device,
+                                        stop_event=run.stop_event)
     if ev is not None:
         row.update({"val_loss": ev["loss"], f"val_{metric}": ev[metric]})
     else:
@@ -332,7 +353,7 @@ def add_test_metrics(
     if splits.test is None or hist.diverged or hist.kept is None:
         return {}
     device = next(model.parameters()).device
-    ev = evaluate(model, task, splits.test, device=device, stop_event=stop_event)
+    ev = evaluate(model, task, splits.test, batch_size=STOP_BATCH, device=device, stop_event=stop_event)
     if ev is None:
         return {}
     found = {f"test_{k}": v for k, v in ev.items() if k in ("loss", hist.metric)}

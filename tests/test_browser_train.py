@@ -1,11 +1,11 @@
 """The Train page in headless chromium at 1400×1000 during an IMDB run: the curves are on screen without scrolling
-after Train is pressed, and Stop answers within a second while loading data, while training and while validating
-(the times from the click to the stopped state are printed). Screenshots go to test-artifacts/."""
+after Train is pressed, and Stop answers within a second while loading data, building the model, training and
+validating: the box shows the stop at once and the stopped state follows (both times from the click are printed
+and recorded as figures). Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from browser_helpers import assert_clean, wait_idle
@@ -19,18 +19,68 @@ CHART = '[data-testid="stPlotlyChart"]'
 QUERY = "task=imdb&preset=default&limit=2000&val_fraction=0.5&epochs=3"
 
 
+ACK = re.compile(r"Stopping:|Cancelling…|Stopped before training began|Stopped by request")
+BEFORE_TRAINING = re.compile("Stopped before training began")
+STOPPED_TRAINING = re.compile(r"Stopped by request (at|while validating)")
+FIRST_BATCHES = re.compile(r"Epoch 1/3 · batch \d+/\d+")
+
+
+# In the page: the time of the click on Stop, and of the first frame whose alerts match ``ack`` and ``done``
+# (Playwright's own click first waits for the button to hold still, which a busy page can stretch to a second or
+# more; the person's click is the event, so the times run from it).
+WATCH_STOP = """([ack, done]) => {
+    if (window.__stopWatch) window.__stopWatch.disconnect();
+    const t = window.__stopTimes = {};
+    const alerts = () => [...document.querySelectorAll('[data-testid^="stAlertContent"]')].map(a => a.textContent);
+    document.addEventListener('click', e => {
+        const label = e.target.closest('button')?.textContent || '';
+        if (t.click === undefined && label.includes('Stop')) t.click = performance.now();
+    }, {capture: true});
+    const check = () => {
+        if (t.click === undefined) return;
+        const now = performance.now(), texts = alerts();
+        if (t.ack === undefined && texts.some(x => new RegExp(ack).test(x))) t.ack = now;
+        if (t.done === undefined && texts.some(x => new RegExp(done).test(x))) t.done = now;
+    };
+    window.__stopWatch = new MutationObserver(check);
+    window.__stopWatch.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def _stop_and_time(page, done: re.Pattern) -> tuple[float, float]:
-    """Click Stop; (seconds until the box shows a stop is under way, seconds until it shows the stopped state)."""
-    start = time.perf_counter()
+    """Click Stop; (seconds from the click until the box shows the stop, and until it shows the stopped state)."""
+    page.evaluate(WATCH_STOP, [ACK.pattern, done.pattern])
     page.get_by_role("button", name="Stop").click()
-    page.get_by_text(re.compile(r"Stopping|Stopped|Cancel")).first.wait_for(timeout=30_000)
-    acknowledged = time.perf_counter() - start
-    page.get_by_text(done).first.wait_for(timeout=30_000)
-    return acknowledged, time.perf_counter() - start
+    page.wait_for_function("() => window.__stopTimes.ack !== undefined", timeout=30_000, polling=100)
+    page.wait_for_function("() => window.__stopTimes.done !== undefined", timeout=30_000, polling=100)
+    t = page.evaluate("() => window.__stopTimes")
+    return (t["ack"] - t["click"]) / 1000, (t["done"] - t["click"]) / 1000
 
 
 def _train(page) -> None:
     page.get_by_role("button", name="Train", exact=True).click()
+
+
+def _next(page) -> None:
+    """Let the page settle after a stopped job (its full-page rerun) before the next Train."""
+    wait_idle(page, after_action=True)
+
+
+def _building_the_model(page, figures: dict) -> int:
+    """Stop while the box shows "Building the model" (a second or less, between two polls of the box, so a try
+    can miss it: then it is stopped while training instead, and tried again). Returns the tries it took."""
+    for tries in range(1, 4):
+        _train(page)
+        page.get_by_text(re.compile(r"Building the model|Epoch 1/3 · batch")).first.wait_for(timeout=120_000)
+        if page.get_by_text("Building the model").count():
+            # The phase may end between the box drawing it and the click reaching the server: either outcome.
+            figures["building the model"] = _stop_and_time(page, re.compile(f"{BEFORE_TRAINING.pattern}|"
+                                                                            f"{STOPPED_TRAINING.pattern}"))
+            _next(page)
+            return tries
+        _stop_and_time(page, STOPPED_TRAINING)
+        _next(page)
+    return 0
 
 
 def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server, browser_page, record_figure):
@@ -41,18 +91,20 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
     page.goto(f"{streamlit_server}/train?{QUERY}")
     page.get_by_role("heading", name="Train", level=1).wait_for(timeout=120_000)
     wait_idle(page)
-    figures = {}
+    figures: dict[str, tuple[float, float]] = {}
 
     # Loading data (the parsed corpus is cached on disk; splitting and encoding still take a moment).
     _train(page)
     page.get_by_text("Loading data").first.wait_for(timeout=30_000)
-    figures["loading data"] = _stop_and_time(page, re.compile("Stopped before training began"))
+    figures["loading data"] = _stop_and_time(page, BEFORE_TRAINING)
     page.snap("stopped-loading")
-    wait_idle(page, after_action=True)
+    _next(page)
+
+    tries = _building_the_model(page, figures)
 
     # Training: the curves are drawn, both within the window without scrolling.
     _train(page)
-    page.get_by_text(re.compile(r"Epoch 1/3 · batch \d+/\d+")).first.wait_for(timeout=120_000)
+    page.get_by_text(FIRST_BATCHES).first.wait_for(timeout=120_000)
     page.wait_for_selector(f"{CHART} .scatterlayer .trace", timeout=60_000)
     # Both charts' boxes in one go (the polling fragment redraws them twice a second).
     boxes = page.evaluate(f"""() => [...document.querySelectorAll('{CHART}')].slice(0, 2).map(c => {{
@@ -62,22 +114,25 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
         assert box["top"] >= 0 and box["bottom"] <= VIEWPORT["height"], boxes
     page.screenshot(path="test-artifacts/train-imdb-running.png")
     figures["training"] = _stop_and_time(page, re.compile("Stopped by request at epoch"))
-    wait_idle(page, after_action=True)
+    _next(page)
 
     # Validating: Stop while the epoch's validation pass runs.
     _train(page)
     page.get_by_text(re.compile(r"batch (\d+)/\1 · validating")).first.wait_for(timeout=180_000)
-    figures["validating"] = _stop_and_time(page, re.compile(r"Stopped by request (while validating|at epoch)"))
+    figures["validating"] = _stop_and_time(page, STOPPED_TRAINING)
     page.snap("stopped-validating")
-    wait_idle(page, after_action=True)
+    _next(page)
 
+    print(f"\nBuilding the model: {'caught at try ' + str(tries) if tries else 'not caught in 3 tries'}")
     for phase, (ack, done) in figures.items():
-        print(f"\nStop while {phase}: box shows it after {ack:.2f} s, stopped state after {done:.2f} s")
+        print(f"Stop while {phase}: box shows it after {ack:.2f} s, stopped state after {done:.2f} s")
+        record_figure(f"stop {phase}: click -> box shows the stop (s)", ack)
         record_figure(f"stop {phase}: click -> stopped state (s)", done)
     # A deep link makes Streamlit probe /train/_stcore paths first (404s in the console): not this page's errors.
     page.console_errors = [e for e in page.console_errors if "404 (Not Found)" not in e]
-    assert_clean(page, "train after three stops")
-    # The goal is 1 s on a quiet machine; these limits only catch a Stop that waits for a whole phase to end
-    # (loading IMDB the first time takes 40 s, an epoch minutes) on a loaded one. The figures are printed above.
-    assert all(ack < 10.0 for ack, _ in figures.values()), figures
-    assert all(done < 20.0 for _, done in figures.values()), figures
+    assert_clean(page, "train after the stops")
+    # The goal is 1 s on a quiet machine (the figures above); these limits hold on a loaded one too (two CPUs, a
+    # CI run and CPU hogs beside it: 3-4 s seen) and still catch a Stop that waits for a phase to end (loading
+    # IMDB the first time takes 40 s, an epoch minutes, a validation pass tens of seconds).
+    assert all(ack < 8.0 for ack, _ in figures.values()), figures
+    assert all(done < 15.0 for _, done in figures.values()), figures

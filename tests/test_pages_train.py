@@ -239,6 +239,64 @@ def test_one_session_with_two_jobs_shows_the_chosen_one(runs_dir, monkeypatch):
         job_manager.clear()
 
 
+@pytest.mark.slow
+def test_returning_to_train_shows_the_same_job_in_the_box_and_the_form(runs_dir, monkeypatch):
+    from app.train.job_state import JobSpec
+    from app.train.panel import job_manager
+    from rnn_core.tasks import get_task
+
+    monkeypatch.setenv("UNROLLED_MAX_JOBS", "3")
+    job_manager.clear()
+    try:
+        at = page(TRAIN, task="sine", preset="default", epochs="10000")
+        button(at, "Train").click().run()  # a long sine job ...
+        at.selectbox(key="w.task").set_value("letters").run()
+        at.number_input(key="w.epochs").set_value(20).run()
+        button(at, "Train").click().run()  # ... and a short letters one, the box's job now
+        run_until(at, lambda a: len(a.success) > 0)
+        sid = at.session_state["session_id"]
+        sine = job_manager().jobs(sid)[0]
+        at.selectbox(key="current_job").select(sine.id).run()  # picking the sine job fills the form with it
+        run_until(at, lambda a: a.selectbox(key="w.task").value == "sine", timeout=10)
+        assert at.number_input(key="w.epochs").value == 10000
+        # Another page queues a job of another task in this session (as the Memory page does) ...
+        letters = get_task("letters")
+        mcfg, tcfg = letters.configs("default")
+        job_manager().submit(sid, JobSpec(task="letters", model_cfg=mcfg, train_cfg=tcfg.replace(epochs=5)))
+        at.switch_page(RUNS).run()
+        at.switch_page(TRAIN).run()  # ... and on returning, the box and the form still show the sine job
+        assert not at.exception
+        assert at.session_state["current_job"] == sine.id
+        assert at.selectbox(key="w.task").value == "sine" and at.number_input(key="w.epochs").value == 10000
+        assert any(c.value.startswith("Job: **sine") for c in at.caption)
+        assert at.query_params["task"] == "sine" and at.query_params["epochs"] == "10000"
+        button(at, "Stop").click().run()
+        run_until(at, lambda a: any("Stopped by request" in w.value for w in a.warning), timeout=20)
+    finally:
+        job_manager().shutdown()
+        job_manager.clear()
+
+
+def test_a_fresh_visit_shows_the_newest_job_of_the_task_the_form_holds(runs_dir, monkeypatch):
+    from app.train.job_state import JobSpec
+    from app.train.panel import job_manager
+    from rnn_core.tasks import get_task
+
+    job_manager.clear()
+    try:
+        at = page(TRAIN)  # the form holds letters; this session trains nothing from here
+        sid = at.session_state["session_id"]
+        for name in ("letters", "sine"):  # jobs queued from elsewhere (the Memory page), letters first
+            task = get_task(name)
+            mcfg, tcfg = task.configs(task.default_preset)
+            job_manager().submit(sid, JobSpec(task=name, model_cfg=mcfg, train_cfg=tcfg.replace(epochs=2)))
+        at.run()
+        assert any(c.value.startswith("Job: **letters") for c in at.caption)  # not the newer sine job
+    finally:
+        job_manager().shutdown()
+        job_manager.clear()
+
+
 def test_runs_page_lists_compares_renames_and_deletes(runs_dir):
     at = page(RUNS)
     assert not at.exception and any("No saved runs of your own yet" in i.value for i in at.info)

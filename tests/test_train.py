@@ -130,6 +130,45 @@ def test_stop_within_one_batch_keeps_weights():
     assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), fresh.parameters()))
 
 
+def test_a_stop_during_a_forward_pass_skips_its_backward_pass_and_keeps_the_weights():
+    stop = threading.Event()
+    model = build_model(MCFG, seed=0)
+    passes = []
+
+    def press_stop_in_the_third_forward_pass(module, _inputs, _out):
+        passes.append(module.training)
+        if len(passes) == 3:
+            stop.set()
+
+    after_two = {}
+
+    def keep_weights(event):
+        if event.step == 2:
+            after_two.update({k: v.clone() for k, v in model.state_dict().items()})
+
+    model.register_forward_hook(press_stop_in_the_third_forward_pass)
+    task = ContainsThree()
+    hist = fit(model, task, TrainConfig(epochs=5, batch_size=32, lr=0.01), [OnBatch(keep_weights)], stop,
+               splits=task.load())
+    assert hist.stopped and len(hist.batches) == 2 and passes == [True, True, True]  # no validation pass either
+    assert "epoch 1, batch 2 of 10" in hist.message
+    assert all(torch.equal(v, after_two[k]) for k, v in model.state_dict().items())  # the third step never applied
+
+
+def test_a_stop_before_the_first_step_trains_nothing():
+    stop = threading.Event()
+
+    class PressStopAtTheStart(Callback):  # as a Stop pressed while a callback (the probe's replay) runs
+        def on_train_begin(self, event):
+            stop.set()
+
+    model, hist = train(TrainConfig(epochs=5, batch_size=32, lr=0.01), [PressStopAtTheStart()], stop)
+    assert hist.stopped and hist.batches == [] and hist.epochs == []
+    assert "the start of epoch 1" in hist.message
+    fresh = build_model(MCFG, seed=0)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), fresh.parameters(), strict=True))
+
+
 def test_divergence_stops_with_advice_and_keeps_finite_weights():
     def poison(event):
         if event.step == 2:

@@ -16,6 +16,7 @@ from rnn_core.tasks.base import KIND_NAMES
 
 from .. import session
 from . import settings
+from .job_state import JobSpec
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
@@ -71,6 +72,18 @@ def _link_differs() -> bool:
             st.session_state.pop(session.widget_key(name), None)
         return True
     return False
+
+
+def show_job(spec: JobSpec) -> None:
+    """Put the settings ``spec`` was started with into the widgets (from a callback, before they are drawn), so
+    that the form and the box show the same job."""
+    values = settings.from_job(spec.task, spec.preset, {**spec.model_cfg.to_dict(), **spec.train_cfg.to_dict()},
+                               spec.task_options)
+    _apply(values)
+    st.session_state[session.SETTINGS] = values
+    st.query_params.from_dict(settings.to_query(values))  # else the next run would take the URL's as a new link
+    for name, value in spec.task_options.items():  # the task's own option radios (digits' reading direction, ...)
+        st.session_state[session.widget_key(f"option.{spec.task}.{name}")] = value
 
 
 def save_settings() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rnn_core.runs.keeping import clean_leftovers
 from rnn_core.tasks import Task, metric_of, task_class
 
 from .. import nav, session
-from . import curves
+from . import curves, form
 from .job_manager import JobManager, TooManyJobs
 from .job_state import JobSpec, Snapshot
 
@@ -117,25 +117,56 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
         return None
     ids = [j.id for j in jobs]
     if st.session_state.get(session.CURRENT_JOB) not in ids:
-        st.session_state[session.CURRENT_JOB] = ids[-1]
+        # None chosen yet (e.g. only the Memory page's jobs): the newest of the task the form holds, if any.
+        task = st.session_state.get(session.widget_key("task"))
+        st.session_state[session.CURRENT_JOB] = ([j.id for j in jobs if j.spec.task == task] or ids)[-1]
     if len(jobs) > 1:
         # Numbered so that two jobs with the same settings still read differently.
         label = {j.id: f"#{n} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
                        f"{j.spec.train_cfg.epochs} epochs · {j.state}" + (f" (place {j.place})" if j.place else "")
                  for n, j in enumerate(jobs, start=1)}
-        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.__getitem__)
+        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.__getitem__,
+                     on_change=_show_picked, args=({j.id: j.spec for j in jobs},))
+        if st.session_state.pop(session.JOB_PICKED, False):
+            st.rerun(scope="app")  # the picker lives in the polling fragment; the form outside it shows the pick
     return next(j for j in jobs if j.id == st.session_state[session.CURRENT_JOB])
+
+
+def _show_picked(specs: dict[str, JobSpec]) -> None:
+    """The job picked in "Your jobs" fills the form with its settings: the form and the box show one job."""
+    form.show_job(specs[st.session_state[session.CURRENT_JOB]])
+    st.session_state[session.JOB_PICKED] = True
 
 
 def _request_stop(sid: str, job_id: str) -> None:
     job_manager().stop(sid, job_id)
 
 
+def stopping_text(s: Snapshot) -> str:
+    """What a job does between Stop and its stopped state, by the phase it was in: the true state, shown by the
+    very rerun the click causes."""
+    if s.state == "queued":
+        return "Cancelling…"
+    if s.phase in ("training", "validating"):
+        cut = "cutting validation short" if s.phase == "validating" else "finishing the current batch"
+        return f"Stopping: {cut}, then saving the epochs so far…"
+    if s.phase == "saving" or s.phase.startswith("scoring"):
+        return "Stopping: saving what was learned…"
+    return f"Stopping: {s.phase} is abandoned; nothing was trained yet, so nothing is saved…"
+
+
 def _panel(polling: bool) -> None:
     manager, sid = job_manager(), session.session_id()
     jobs = manager.jobs(sid)
-    if polling and not any(j.active for j in jobs):
-        st.rerun(scope="app")  # every job has ended: redraw the whole page once, which stops the polling
+    ended = polling and not any(j.active for j in jobs)
+    _draw(manager, sid, jobs)
+    if ended:
+        # Every job has ended: redraw the whole page once, which stops the polling. Only now, after the outcome
+        # is drawn, so it is on screen while the page reruns.
+        st.rerun(scope="app")
+
+
+def _draw(manager: JobManager, sid: str, jobs: list[Snapshot]) -> None:
     s = _pick(jobs)
     if s is None:
         st.info("No training yet: pick settings and press **Train**. Curves appear here as it learns.")
@@ -144,8 +175,7 @@ def _panel(polling: bool) -> None:
         return
     st.caption(f"Job: **{job_label(s)}**")
     if s.active and s.stopping:
-        st.info("Stopping: finishing the current batch, then saving what was learned…" if s.state == "running"
-                else "Cancelling…", icon=":material/stop_circle:")
+        st.info(stopping_text(s), icon=":material/stop_circle:")
     elif s.state == "queued":
         c = manager.counts()
         st.info(f"Waiting in the queue: place **{s.place}**. {c['running']} of {c['max_jobs']} training slots "

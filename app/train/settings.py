@@ -112,6 +112,15 @@ def preset_settings(task: str, preset: str | None = None) -> dict[str, Any]:
     return {"task": task, "preset": preset, **{k: FIELDS[k].kind(values[k]) for k in FIELDS if applies(task, k)}}
 
 
+def from_job(task: str, preset: str | None, configs: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """The settings a job was started with: its preset's, with every setting its model and training configs
+    (``configs``, the two configs' fields in one dict) and task ``options`` hold, so the form can show the job
+    the Train page's box shows."""
+    values = preset_settings(task, preset if preset in task_class(task).presets else None)
+    held = {**configs, **options}
+    return {**values, **{k: FIELDS[k].kind(held[k]) for k in FIELDS if k in values and k in held}}
+
+
 def parse_value(name: str, raw: str) -> Any:
     """A query-string value → the setting's value; ValueError with a reason when it doesn't fit."""
     f = FIELDS[name]

@@ -79,6 +79,8 @@ def _train(job: Job) -> None:
     history = fit(
         model, task, spec.train_cfg, callbacks=[job, probe, keep], stop_event=job.stop_event, splits=splits
     )
+    if history.stopped and not history.epochs:  # stopped before the first step ended: nothing to keep
+        raise Cancelled
     status = history.status
     if status == "finished" and splits.test is not None:
         # The held-out test score, comparable with the baselines (a Stop during it only skips it).
