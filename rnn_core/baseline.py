@@ -112,10 +112,10 @@ def fit_baseline_model(corpus: Corpus, tokenizer: Tokenizer) -> tuple[dict[str, 
 
 
 def _key(source: Path, tokenizer: Tokenizer) -> dict[str, Any]:
-    import sklearn
+    from importlib.metadata import version  # not ``import sklearn``: the page asks for the key on every rerun
 
     return {"format": FORMAT, "data": cache_key(source, tokenizer), "settings": SETTINGS,
-            "sklearn": sklearn.__version__.split(".")[0]}
+            "sklearn": version("scikit-learn").split(".")[0]}
 
 
 def _cache_file(data_dir: str | os.PathLike | None, key: dict[str, Any], suffix: str = ".json") -> Path:

@@ -60,7 +60,7 @@ def pushes_markdown(score: BaselineScore, k: int = TOP_TERMS) -> str:
 def show(text: str) -> None:
     """The baseline's P(positive) and verdict for ``text`` (two metrics), the terms that pushed it most, and a
     how-to-read line; a note and a fit button when there is no baseline on this machine."""
-    st.markdown("**TF-IDF baseline** · logistic regression on words and word pairs")
+    st.markdown("**TF-IDF baseline** · a bag of words and word pairs")
     model = loaded()
     if model is None:
         st.caption("Not fitted on this machine yet: one fit on the 25,000 training reviews takes a few minutes, "
