@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import assert_clean, wait_idle
+from browser_helpers import assert_clean, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -83,6 +83,15 @@ def _building_the_model(page, figures: dict) -> int:
     return 0
 
 
+def _box_and_form(page) -> dict[str, str]:
+    """The job the box names and picks, and the task the form holds."""
+    def select(label: str) -> str:  # a selectbox is a combobox whose input holds the chosen option's label
+        return page.get_by_role("combobox", name=label).input_value()
+
+    return {"job": page.get_by_text(re.compile("^Job: ")).first.inner_text(), "picked": select("Your jobs"),
+            "task": select("Task")}
+
+
 def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server, browser_page, record_figure):
     page = browser_page
     page.set_viewport_size(VIEWPORT)
@@ -122,6 +131,14 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
     figures["validating"] = _stop_and_time(page, STOPPED_TRAINING)
     page.snap("stopped-validating")
     _next(page)
+
+    # Back on Train after another page: the box and the form show the same task and the same job as before.
+    before = _box_and_form(page)
+    open_page(page, "Runs", "Runs")
+    open_page(page, "Train", "Train")
+    page.get_by_text(re.compile("^Job: ")).first.wait_for()
+    assert _box_and_form(page) == before, before
+    assert before["task"].startswith("imdb") and before["job"].startswith("Job: imdb"), before
 
     print(f"\nBuilding the model: {'caught at try ' + str(tries) if tries else 'not caught in 3 tries'}")
     for phase, (ack, done) in figures.items():

@@ -194,6 +194,7 @@ def test_sessions_cannot_see_or_stop_each_others_jobs():
     theirs = mgr.submit("bob", letters_spec())
     assert [s.id for s in mgr.jobs("alice")] == [mine]
     assert [s.id for s in mgr.jobs("bob")] == [theirs]
+    assert mgr.jobs("alice")[0].number == mgr.jobs("bob")[0].number == 1  # each session numbers its own jobs
     assert mgr.snapshot("alice", theirs) is None
     assert mgr.stop("alice", theirs) is False
     assert wait_for(lambda: mgr.snapshot("bob", theirs).state == "running")

@@ -88,6 +88,7 @@ class JobManager:
         self._queue: list[Job] = []
         self._running: set[str] = set()
         self._threads: dict[str, threading.Thread] = {}
+        self._submitted: dict[str, int] = {}  # session -> jobs it has submitted (numbers its jobs)
         if warm_up:
             threading.Thread(target=_warm_up, name="unrolled-warm-up", daemon=True).start()
         atexit.register(self.shutdown)
@@ -98,12 +99,13 @@ class JobManager:
 
         Raises TooManyJobs when the session already has MAX_QUEUED_PER_SESSION jobs queued or running (one
         browser tab must not fill the server's queue)."""
-        job = Job(session, spec)
         with self._cv:
             mine = sum(1 for j in self._jobs.values() if j.session == session and j.state in ACTIVE)
             if mine >= MAX_QUEUED_PER_SESSION:
                 raise TooManyJobs(f"You already have {mine} training jobs queued or running; at most "
                                   f"{MAX_QUEUED_PER_SESSION} at a time. Wait for one to finish, or stop one.")
+            self._submitted[session] = number = self._submitted.get(session, 0) + 1
+            job = Job(session, spec, number)
             self._prune(session)
             self._jobs[job.id] = job
             self._queue.append(job)

@@ -60,6 +60,7 @@ class Snapshot:
     submitted: float
     batch_times: tuple[float, ...] = ()  # seconds since training began at the end of each batch
     stopping: bool = False  # Stop was pressed; the job is finishing its batch and saving
+    number: int = 0  # the job's number in its session (1, 2, ...), fixed when it is submitted
 
 
     @property
@@ -114,7 +115,7 @@ class Job(Callback):
     """One training job. The worker thread writes through ``set`` and, as ``fit``'s callback, through the
     ``on_*`` methods (cheap: they only append under the lock); readers call ``snapshot``."""
 
-    def __init__(self, session: str, spec: JobSpec):
+    def __init__(self, session: str, spec: JobSpec, number: int = 0):
         self.id = uuid.uuid4().hex[:12]
         self.session = session
         self.spec = spec
@@ -135,6 +136,7 @@ class Job(Callback):
         self._message: str | None = None
         self._run_path: Path | None = None
         self.submitted = time.time()
+        self.number = number  # 1 for the session's first job, 2 for its second ...: never changes
 
     # -- written by the worker ------------------------------------------------------------------
     def set(self, *, state: str | None = None, phase: str | None = None, message: str | None = None,
@@ -192,7 +194,7 @@ class Job(Callback):
                 elapsed=(end - self._started) if self._started is not None else 0.0,
                 # Rows are never changed after they are appended, so copying the lists is enough.
                 batch_rows=tuple(self._batch_rows), epoch_rows=tuple(self._epoch_rows),
-                message=self._message, run_path=self._run_path, submitted=self.submitted,
+                message=self._message, run_path=self._run_path, submitted=self.submitted, number=self.number,
                 batch_times=tuple(self._batch_times), stopping=self.stop_event.is_set(),
             )
 

@@ -121,21 +121,26 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
         task = st.session_state.get(session.widget_key("task"))
         st.session_state[session.CURRENT_JOB] = ([j.id for j in jobs if j.spec.task == task] or ids)[-1]
     if len(jobs) > 1:
-        # Numbered so that two jobs with the same settings still read differently.
-        label = {j.id: f"#{n} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) · "
-                       f"{j.spec.train_cfg.epochs} epochs · {j.state}" + (f" (place {j.place})" if j.place else "")
-                 for n, j in enumerate(jobs, start=1)}
+        # A label never changes during a job's life (Streamlit keeps a selectbox's choice by its label: a label
+        # holding the job's state lost the choice whenever that state changed, and the box jumped to the newest
+        # job). Numbered so that two jobs with the same settings still read differently.
+        label = {j.id: f"#{j.number} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) "
+                       f"· {j.spec.train_cfg.epochs} epochs" for j in jobs}
         st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.__getitem__,
                      on_change=_show_picked, args=({j.id: j.spec for j in jobs},))
         if st.session_state.pop(session.JOB_PICKED, False):
             st.rerun(scope="app")  # the picker lives in the polling fragment; the form outside it shows the pick
+        running = sum(j.active for j in jobs)
+        st.caption(f"{len(jobs)} jobs, {running} of them waiting or running." if running else f"{len(jobs)} jobs.")
     return next(j for j in jobs if j.id == st.session_state[session.CURRENT_JOB])
 
 
 def _show_picked(specs: dict[str, JobSpec]) -> None:
     """The job picked in "Your jobs" fills the form with its settings: the form and the box show one job."""
-    form.show_job(specs[st.session_state[session.CURRENT_JOB]])
-    st.session_state[session.JOB_PICKED] = True
+    spec = specs.get(st.session_state[session.CURRENT_JOB])
+    if spec is not None:
+        form.show_job(spec)
+        st.session_state[session.JOB_PICKED] = True
 
 
 def _request_stop(sid: str, job_id: str) -> None:
