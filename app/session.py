@@ -15,6 +15,8 @@ SETTINGS = "train_settings"  # dict: the Train page's current settings (survives
 URL_NOTICES = "url_notices"  # list[str]: query-string values that were ignored, shown once
 URL_LOADED = "url_loaded"  # bool: the query string has been read for this session
 CURRENT_JOB = "current_job"  # str: id of the job the Train page shows
+JOB_PICKER = "job_picker"  # str: the "Your jobs" selectbox (a widget key of its own: a key shared with a widget
+# came back with a stale job after a page switch), copied into CURRENT_JOB when a job is picked
 JOB_PICKED = "job_picked"  # bool: a job was just picked in "Your jobs", so the page redraws its form with it
 CURRENT_RUN = "current_run"  # str: name of the run last trained or picked (Inside and playgrounds open it)
 RUNS_TABLE = "runs_table"  # int: bumped after a rename or delete so the table's row selection starts afresh

@@ -227,7 +227,7 @@ def test_one_session_with_two_jobs_shows_the_chosen_one(runs_dir, monkeypatch):
         at.number_input(key="w.epochs").set_value(20).run()
         button(at, "Train").click().run()  # ... and a short one beside it
         run_until(at, lambda a: len(a.success) > 0)  # the short one is shown, finished, while the long one runs
-        picker = at.selectbox(key="current_job")
+        picker = at.selectbox(key="job_picker")
         # Newest first; a label never changes (Streamlit keeps the choice by its label), the states are counted.
         assert picker.options == ["#2 letters · RNN(3) · 20 epochs", "#1 letters · RNN(3) · 10000 epochs"]
         assert any(c.value == "2 jobs, 1 of them waiting or running." for c in at.caption)
@@ -257,7 +257,7 @@ def test_returning_to_train_shows_the_same_job_in_the_box_and_the_form(runs_dir,
         run_until(at, lambda a: len(a.success) > 0)
         sid = at.session_state["session_id"]
         sine = job_manager().jobs(sid)[0]
-        at.selectbox(key="current_job").select(sine.id).run()  # picking the sine job fills the form with it
+        at.selectbox(key="job_picker").select(sine.id).run()  # picking the sine job fills the form with it
         run_until(at, lambda a: a.selectbox(key="w.task").value == "sine", timeout=10)
         assert at.number_input(key="w.epochs").value == 10000
         # Another page queues a job of another task in this session (as the Memory page does) ...

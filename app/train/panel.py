@@ -126,7 +126,8 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
         # job). Numbered so that two jobs with the same settings still read differently.
         label = {j.id: f"#{j.number} {j.spec.task} · {j.spec.model_cfg.cell.upper()}({j.spec.model_cfg.hidden_size}) "
                        f"· {j.spec.train_cfg.epochs} epochs" for j in jobs}
-        st.selectbox("Your jobs", ids[::-1], key=session.CURRENT_JOB, format_func=label.__getitem__,
+        st.session_state[session.JOB_PICKER] = st.session_state[session.CURRENT_JOB]
+        st.selectbox("Your jobs", ids[::-1], key=session.JOB_PICKER, format_func=label.__getitem__,
                      on_change=_show_picked, args=({j.id: j.spec for j in jobs},))
         if st.session_state.pop(session.JOB_PICKED, False):
             st.rerun(scope="app")  # the picker lives in the polling fragment; the form outside it shows the pick
@@ -137,9 +138,10 @@ def _pick(jobs: list[Snapshot]) -> Snapshot | None:
 
 def _show_picked(specs: dict[str, JobSpec]) -> None:
     """The job picked in "Your jobs" fills the form with its settings: the form and the box show one job."""
-    spec = specs.get(st.session_state[session.CURRENT_JOB])
-    if spec is not None:
-        form.show_job(spec)
+    picked = st.session_state[session.JOB_PICKER]
+    if picked in specs:
+        st.session_state[session.CURRENT_JOB] = picked
+        form.show_job(specs[picked])
         st.session_state[session.JOB_PICKED] = True
 
 
