@@ -3,8 +3,8 @@ on the 25,000 training reviews and scored on the 25,000 test reviews — the spl
 caches the result as JSON and the fitted model as .npz (``baseline_model``, no pickle) in the data cache folder,
 keyed by the data's fingerprint and the baseline's settings.
 
-Run ``python -m rnn_core.baseline [DATA_DIR] [--recompute]`` to compute it (a few minutes on two cores) and
-print the JSON.
+Run ``python -m rnn_core baseline --task imdb [--data-dir D] [--recompute]`` to compute it (a few minutes on two
+cores) and print the JSON; ``--recompute`` also stores the model where only the figure was cached before.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def main() -> None:
             stages[key].append(v * 1000)
     print(f"run {run.name} ({run.model_cfg.cell}, hidden {run.model_cfg.hidden_size}), review of {args.words} words "
           f"({len(a.tokens)} steps read, {a.cut} cut), {args.repeats} repeats, {args.threads} torch thread(s)")
-    found = "not fitted here (python -m rnn_core baseline)" if baseline is None else (
+    found = "not fitted here (python -m rnn_core baseline --recompute)" if baseline is None else (
         f"{len(baseline.terms):,} terms, loaded in {load_s:.2f} s")
     print(f"  TF-IDF baseline: {found}")
     for key, values in stages.items():
