@@ -87,10 +87,9 @@ def test_without_a_fitted_baseline_the_page_offers_to_fit_one(tmp_path, monkeypa
 
 @pytest.mark.slow
 def test_the_fit_button_fits_stores_and_shows_the_baseline(tmp_path, monkeypatch):
-    from test_baseline import write_reviews
-
     from rnn_core.baseline import cached_model
     from rnn_core.data import aclimdb
+    from tests.test_baseline import write_reviews
 
     write_reviews(tmp_path / "data" / "imdb", per_class=40)  # small separable reviews: the fit takes a moment
     monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path / "data"))
