@@ -85,6 +85,27 @@ def test_without_a_fitted_baseline_the_page_offers_to_fit_one(tmp_path, monkeypa
     assert at.button(key="sentiment_fit_baseline").label == "Fit the baseline"
 
 
+@pytest.mark.slow
+def test_the_fit_button_fits_stores_and_shows_the_baseline(tmp_path, monkeypatch):
+    from rnn_core.baseline import cached_model
+    from rnn_core.data import aclimdb
+    from tests.test_baseline import write_reviews
+
+    write_reviews(tmp_path / "data" / "imdb", per_class=40)  # small separable reviews: the fit takes a moment
+    monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNROLLED_CACHE_DIR", str(tmp_path / "cache"))
+    aclimdb.clear_memory_cache()
+    try:
+        at = page("a wonderful superb movie, loved it")
+        assert LABEL_VERDICT not in metrics(at)
+        at.button(key="sentiment_fit_baseline").click().run()
+        assert not at.exception, at.exception
+        assert metrics(at)[LABEL_VERDICT] == "Positive" and not at.warning
+        assert cached_model() is not None  # stored: the next session loads it instead of fitting
+    finally:
+        aclimdb.clear_memory_cache()
+
+
 def test_pushes_name_the_strongest_terms_each_way():
     import numpy as np
 
