@@ -1,11 +1,11 @@
 """Sentiment playground: type or pick a movie review and see P(positive), how it moved word by word, and which
-words moved it; one click opens the Inside view for the same review."""
+words moved it, beside a TF-IDF baseline's verdict; one click opens the Inside view for the same review."""
 
 import numpy as np
 import streamlit as st
 
 from app import nav, run_access, session
-from app.playgrounds import live_typing, sentiment
+from app.playgrounds import live_typing, sentiment, sentiment_baseline
 
 
 def _place(text: str, truth: dict | None = None) -> None:
@@ -57,18 +57,22 @@ if a.n_words == 0:
             icon=":material/edit:")
     st.stop()
 
-cols = st.columns([1, 1, 2])
-cols[0].metric("P(positive)", f"{a.p_final:.3f}")
-sure = max(a.p_final, 1 - a.p_final)
-cols[1].metric("Verdict", a.label, f"{sure:.0%} sure" + (" — a toss-up" if sure < 0.6 else ""), delta_color="off",
-               delta_arrow="off", help="Positive when P(positive) ≥ 0.5.")
-with cols[2]:
-    if truth.get("text") == text and "label" in truth:
-        right = truth["label"] == a.prediction
-        verdict = "right" if right else "wrong"
-        (st.success if right else st.error)(
-            f"True label: **{'positive' if truth['label'] == 'pos' else 'negative'}** — rated {truth['rating']}/10 "
-            f"(test review {truth['review_id']}). The model is {verdict}.")
+network, baseline = (c.container(border=True) for c in st.columns(2))
+with network:
+    st.markdown(f"**Recurrent network** · {run.name}")
+    cols = st.columns(2)
+    cols[0].metric("P(positive)", f"{a.p_final:.3f}")
+    sure = max(a.p_final, 1 - a.p_final)
+    cols[1].metric("Verdict", a.label, f"{sure:.0%} sure" + (" — a toss-up" if sure < 0.6 else ""),
+                   delta_color="off", delta_arrow="off", help="Positive when P(positive) ≥ 0.5.")
+with baseline:
+    sentiment_baseline.show(text)  # the bag-of-words verdict on the same text, as the bar the network should clear
+if truth.get("text") == text and "label" in truth:
+    right = truth["label"] == a.prediction
+    verdict = "right" if right else "wrong"
+    (st.success if right else st.error)(
+        f"True label: **{'positive' if truth['label'] == 'pos' else 'negative'}** — rated {truth['rating']}/10 "
+        f"(test review {truth['review_id']}). The network is {verdict}.")
 notes = [f"{a.n_words:,} words read"]
 if a.n_oov:
     notes.append(f"{a.n_oov:,} out of vocabulary")

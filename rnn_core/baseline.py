@@ -1,9 +1,10 @@
 """A non-neural yardstick for IMDB sentiment: TF-IDF over words and word pairs, then logistic regression, fitted
-on the 25,000 training reviews and scored on the 25,000 test reviews — the split the RNN is scored on. The result
-is cached as JSON in the data cache folder, keyed by the data's fingerprint and the baseline's settings.
+on the 25,000 training reviews and scored on the 25,000 test reviews — the split the RNN is scored on. One fit
+caches the result as JSON and the fitted model as .npz (``baseline_model``, no pickle) in the data cache folder,
+keyed by the data's fingerprint and the baseline's settings.
 
-Run ``python -m rnn_core.baseline [DATA_DIR] [--recompute]`` to compute it (a few minutes on two cores) and
-print the JSON.
+Run ``python -m rnn_core baseline --task imdb [--data-dir D] [--recompute]`` to compute it (a few minutes on two
+cores) and print the JSON; ``--recompute`` also stores the model where only the figure was cached before.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_text_atomic
+from .baseline_model import BaselineModel
 from .data import DownloadError, cache_dir
 from .data.aclimdb import Corpus, SplitArrays, cache_key, load_corpus
 from .data.text import Tokenizer
@@ -58,11 +60,17 @@ def _classifier(c: float):
 
 
 def fit_baseline(corpus: Corpus, tokenizer: Tokenizer) -> dict[str, Any]:
+    """``fit_baseline_model``'s report only."""
+    return fit_baseline_model(corpus, tokenizer)[0]
+
+
+def fit_baseline_model(corpus: Corpus, tokenizer: Tokenizer) -> tuple[dict[str, Any], BaselineModel]:
     """Fit TF-IDF + logistic regression on ``corpus.train`` and score it on ``corpus.test``.
 
     C is the value of ``SETTINGS["c_grid"]`` with the best accuracy on a seeded, held-out tenth of the training
     reviews (vectorizer refit without them); the final model is then fitted on every training review. The test
-    reviews are only ever scored, once. Returns accuracy, sizes, the chosen C and timings.
+    reviews are only ever scored, once. Returns the report (accuracy, sizes, the chosen C, timings) and the
+    fitted model as plain arrays.
     """
     start = time.perf_counter()
     train_text, test_text = _texts(corpus.train), _texts(corpus.test)
@@ -89,7 +97,7 @@ def fit_baseline(corpus: Corpus, tokenizer: Tokenizer) -> dict[str, Any]:
     clf = _classifier(best_c).fit(x_train, y_train)
     x_test = vec.transform(test_text)  # [n_test, features] sparse
     accuracy = float((clf.predict(x_test) == y_test).mean())
-    return {
+    result = {
         "method": METHOD,
         "accuracy": accuracy,
         "n_train": len(train_text),
@@ -100,18 +108,20 @@ def fit_baseline(corpus: Corpus, tokenizer: Tokenizer) -> dict[str, Any]:
         "settings": dict(SETTINGS),
         "seconds": time.perf_counter() - start,
     }
+    return result, BaselineModel.from_sklearn(vec, clf, info=result)
 
 
 def _key(source: Path, tokenizer: Tokenizer) -> dict[str, Any]:
-    import sklearn
+    from importlib.metadata import version  # not ``import sklearn``: the page asks for the key on every rerun
 
     return {"format": FORMAT, "data": cache_key(source, tokenizer), "settings": SETTINGS,
-            "sklearn": sklearn.__version__.split(".")[0]}
+            "sklearn": version("scikit-learn").split(".")[0]}
 
 
-def _cache_file(data_dir: str | os.PathLike | None, key: dict[str, Any]) -> Path:
+def _cache_file(data_dir: str | os.PathLike | None, key: dict[str, Any], suffix: str = ".json") -> Path:
+    """The report (``.json``) or the fitted model (``.npz``) for ``key``."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
-    return cache_dir(data_dir) / f"imdb-baseline-{digest}.json"
+    return cache_dir(data_dir) / f"imdb-baseline-{digest}{suffix}"
 
 
 def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,25 +135,43 @@ def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     return dict(result, from_cache=True) if isinstance(result, dict) and "accuracy" in result else None
 
 
-def _write(path: Path, key: dict[str, Any], result: dict[str, Any]) -> None:
-    """Atomic; a folder that can't be written only costs a recompute later."""
+def _write(path: Path, key: dict[str, Any], result: dict[str, Any], model: BaselineModel) -> None:
+    """The report and the model beside it. Atomic; a folder that can't be written only costs a refit later."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path.with_suffix(".npz"), key)  # first: a report on disk promises the model is there too
         write_text_atomic(path, json.dumps({"key": key, "result": result}, indent=1, sort_keys=True))
     except OSError:
         pass
 
 
-def cached_baseline(data_dir: str | os.PathLike | None = None) -> dict[str, Any] | None:
-    """The cached result for the IMDB data in ``data_dir``, or None when it was never computed or the data
-    is not there (never downloads, never fits)."""
+def _stored_key(data_dir: str | os.PathLike | None) -> dict[str, Any] | None:
+    """The cache key for the IMDB data in ``data_dir``; None when the data is not there (never downloads)."""
     try:
         source = IMDB_FILE.ensure(data_dir, download_ok=False)
     except DownloadError:
         return None
-    tokenizer = Tokenizer()
-    key = _key(source, tokenizer)
-    return _read(_cache_file(data_dir, key), key)
+    return _key(source, Tokenizer())
+
+
+def cached_baseline(data_dir: str | os.PathLike | None = None) -> dict[str, Any] | None:
+    """The cached result for the IMDB data in ``data_dir``, or None when it was never computed or the data
+    is not there (never downloads, never fits)."""
+    key = _stored_key(data_dir)
+    return None if key is None else _read(_cache_file(data_dir, key), key)
+
+
+def model_file(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """Where the fitted model for the IMDB data in ``data_dir`` is (or would be) stored; None without the data."""
+    key = _stored_key(data_dir)
+    return None if key is None else _cache_file(data_dir, key, ".npz")
+
+
+def cached_model(data_dir: str | os.PathLike | None = None) -> BaselineModel | None:
+    """The fitted baseline for the IMDB data in ``data_dir`` (≈ 1–2 s to read), or None when it was never fitted
+    with this code, or the data is not there (never downloads, never fits)."""
+    key = _stored_key(data_dir)
+    return None if key is None else BaselineModel.load(_cache_file(data_dir, key, ".npz"), key)
 
 
 def baseline_accuracy(data_dir: str | os.PathLike | None = None, download_ok: bool = False,
@@ -156,10 +184,24 @@ def baseline_accuracy(data_dir: str | os.PathLike | None = None, download_ok: bo
     source = IMDB_FILE.ensure(data_dir, download_ok=download_ok)
     tokenizer = Tokenizer()
     key = _key(source, tokenizer)
-    path = _cache_file(data_dir, key)
-    if not recompute and (found := _read(path, key)) is not None:
+    if not recompute and (found := _read(_cache_file(data_dir, key), key)) is not None:
         return found
-    corpus = load_corpus(source, tokenizer, cache_dir(data_dir))
-    result = fit_baseline(corpus, tokenizer)
-    _write(path, key, result)
-    return dict(result, from_cache=False)
+    return dict(_fit_and_store(source, tokenizer, data_dir)[0], from_cache=False)
+
+
+def baseline_model(data_dir: str | os.PathLike | None = None, download_ok: bool = False) -> BaselineModel:
+    """The fitted baseline for IMDB: the stored one, else fitted now (a few minutes) and stored with its report.
+    Raises DownloadError (with how to place the file) when the dataset is missing and ``download_ok`` is off."""
+    source = IMDB_FILE.ensure(data_dir, download_ok=download_ok)
+    tokenizer = Tokenizer()
+    key = _key(source, tokenizer)
+    found = BaselineModel.load(_cache_file(data_dir, key, ".npz"), key)
+    return found if found is not None else _fit_and_store(source, tokenizer, data_dir)[1]
+
+
+def _fit_and_store(source: Path, tokenizer: Tokenizer,
+                   data_dir: str | os.PathLike | None) -> tuple[dict[str, Any], BaselineModel]:
+    key = _key(source, tokenizer)
+    result, model = fit_baseline_model(load_corpus(source, tokenizer, cache_dir(data_dir)), tokenizer)
+    _write(_cache_file(data_dir, key), key, result, model)
+    return result, model

@@ -68,10 +68,23 @@ def test_result_is_cached_as_json_and_reused(data, monkeypatch):
     def no_fit(*_a, **_k):
         raise AssertionError("refitted although a cached result exists")
 
-    monkeypatch.setattr(baseline, "fit_baseline", no_fit)
+    monkeypatch.setattr(baseline, "fit_baseline_model", no_fit)
     again = baseline.baseline_accuracy(data)
     assert again["from_cache"] is True and again["accuracy"] == first["accuracy"]
     assert baseline.cached_baseline(data)["accuracy"] == first["accuracy"]
+    # The same fit stored the model beside the figure; it loads without fitting and scores as the fit did.
+    model = baseline.baseline_model(data)
+    assert baseline.model_file(data).is_file() and model.info["accuracy"] == first["accuracy"]
+    assert model.score("wonderful superb, loved it").prediction == "pos"
+    assert model.score("awful and boring, a waste").prediction == "neg"
+
+
+def test_the_model_is_fitted_when_only_the_figure_was_cached(data):
+    first = baseline.baseline_accuracy(data)
+    baseline.model_file(data).unlink()  # e.g. a figure cached before the model was kept
+    assert baseline.cached_model(data) is None and baseline.cached_baseline(data) is not None
+    model = baseline.baseline_model(data)
+    assert model.info["accuracy"] == first["accuracy"] and baseline.cached_model(data) is not None
 
 
 def test_changed_data_is_not_served_from_the_old_cache(data):

@@ -1,5 +1,6 @@
 """The Sentiment page in headless chromium: typing a review (no Ctrl+Enter, no click elsewhere) updates the
-verdict a moment after the typing pauses; the words and the curve follow. Screenshot in test-artifacts/."""
+verdict a moment after the typing pauses, and the TF-IDF baseline's beside it; the words and the curve follow.
+Screenshot in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from browser_helpers import assert_clean, open_page, wait_idle
 
 from rnn_core import get_task
+from rnn_core.baseline import baseline_model
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +25,7 @@ def p_positive(page) -> float:
 
 
 def test_the_verdict_follows_typing_without_pressing_anything(streamlit_server, browser_page):
+    baseline_model()  # the TF-IDF baseline shown beside the network: fitted once (minutes) if this machine has none
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 1600})
     page.goto(streamlit_server)
@@ -37,11 +40,17 @@ def test_the_verdict_follows_typing_without_pressing_anything(streamlit_server, 
     wait_idle(page, after_action=True)
     good = p_positive(page)
     assert good > 0.5, good
+    # The TF-IDF baseline's verdict for the same text stands beside the network's, on the same row.
+    baseline = page.locator(VERDICT, has_text="TF-IDF verdict")
+    assert "Positive" in baseline.inner_text()
+    ours, theirs = page.locator(VERDICT, has_text="P(positive)").first.bounding_box(), baseline.bounding_box()
+    assert ours and theirs and theirs["x"] > ours["x"] and abs(theirs["y"] - ours["y"]) < 40, (ours, theirs)
     assert box.evaluate("el => el === document.activeElement")  # the person can keep typing
     box.press_sequentially(BAD, delay=15)
     page.get_by_text(f"{len(words(GOOD + BAD))} words read").wait_for(timeout=60_000)
     wait_idle(page, after_action=True)
     bad = p_positive(page)
     assert bad < 0.5 < good, (good, bad)
+    assert "Negative" in page.locator(VERDICT, has_text="TF-IDF verdict").inner_text()  # it followed the typing
     assert_clean(page, "sentiment")
     page.snap("sentiment")
