@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -62,7 +63,7 @@ def _option(text: str) -> tuple[str, Any]:
 def _one_line(exc: BaseException) -> str:
     text = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc) or type(exc).__name__
     text = " ".join(text.split())
-    return text if len(text) <= 500 else text[:497] + "..."
+    return text if len(text) <= 1000 else text[:997] + "..."  # room for a download error's what-to-do
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,9 +325,18 @@ COMMANDS = {"tasks": cmd_tasks, "train": cmd_train, "eval": cmd_eval, "predict":
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
+    def run() -> None:
         args = build_parser().parse_args(argv)
         _emit(COMMANDS[args.command](args))
+
+    return guarded(run)
+
+
+def guarded(run: Callable[[], object]) -> int:
+    """Call ``run`` as a command-line entry point: 0 when it returns; on an error, one line on stderr saying what
+    went wrong and exit code 2 (130 on Ctrl-C), never a traceback."""
+    try:
+        run()
         return 0
     except (CliError, ValueError, KeyError, FileNotFoundError, RuntimeError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """Latency of the Sentiment page's work for one review: encode + predict (P(positive) after every word) + the
-coloured words and the curve figure, as the page does it on a text change. Prints milliseconds per stage.
+coloured words and the curve figure + the TF-IDF baseline's score, as the page does it on a text change. Prints
+milliseconds per stage, and the seconds the stored baseline takes to load (once per server).
 
     .venv/bin/python scripts/bench_sentiment.py [RUN] [--words 500] [--repeats 20] [--threads 1]
 """
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import run_access
 from app.playgrounds import sentiment
+from rnn_core.baseline import cached_model
 from rnn_core.runs import load_run
 
 
@@ -39,8 +41,11 @@ def main() -> None:
     name = args.run or next(r["path"] for r in run_access.usable_runs("imdb") if r["pretrained"])
     run = load_run(name)
     text = review_of(args.words)
+    t = time.perf_counter()
+    baseline = cached_model()
+    load_s = time.perf_counter() - t
     stages: dict[str, list[float]] = {"analyse (encode + predict)": [], "words html": [], "curve figure": [],
-                                      "figure to json": [], "total": []}
+                                      "figure to json": [], "TF-IDF baseline score": [], "total": []}
     for i in range(args.repeats + 2):
         t0 = time.perf_counter()
         a = sentiment.analyse(run.model, run.task, text)
@@ -51,12 +56,18 @@ def main() -> None:
         t3 = time.perf_counter()
         fig.to_json()  # what st.plotly_chart sends to the browser
         t4 = time.perf_counter()
+        if baseline is not None:
+            baseline.score(text)
+        t5 = time.perf_counter()
         if i < 2:
             continue  # warm-up: first calls build torch kernels and plotly validators
-        for key, v in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)):
+        for key, v in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
             stages[key].append(v * 1000)
     print(f"run {run.name} ({run.model_cfg.cell}, hidden {run.model_cfg.hidden_size}), review of {args.words} words "
           f"({len(a.tokens)} steps read, {a.cut} cut), {args.repeats} repeats, {args.threads} torch thread(s)")
+    found = "not fitted here (python -m rnn_core baseline --recompute)" if baseline is None else (
+        f"{len(baseline.terms):,} terms, loaded in {load_s:.2f} s")
+    print(f"  TF-IDF baseline: {found}")
     for key, values in stages.items():
         print(f"  {key:<28} median {statistics.median(values):7.1f} ms   max {max(values):7.1f} ms")
     print(json.dumps({k: round(statistics.median(v), 2) for k, v in stages.items()}))

@@ -1,5 +1,6 @@
 """Helpers shared by the browser tests: wait for Streamlit to finish a script run, open a page from the
-sidebar, and check that a page shows no exception, no error alert and no browser console error."""
+sidebar, pick an option, draw on a canvas, and check that a page shows no exception, no error alert and no
+browser console error."""
 
 from __future__ import annotations
 
@@ -64,3 +65,27 @@ def choose(page, label: str, option: str) -> None:
     page.locator('[data-testid="stSelectbox"]', has_text=label).first.click()
     page.keyboard.type(option)
     page.get_by_role("option", name=re.compile(f"^{re.escape(option)}")).first.click()
+
+
+def canvas_box(page) -> dict:
+    canvas = page.locator("canvas.upper-canvas").first  # fabric.js takes the mouse here
+    canvas.wait_for()
+    return canvas.bounding_box()
+
+
+def draw(page, points: list[tuple[float, float]]) -> None:
+    """One stroke through ``points`` (fractions of the canvas): mouse down at the first, up at the last."""
+    box = canvas_box(page)
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+    wait_idle(page, after_action=True)
+
+
+def reset_canvas(page) -> None:
+    page.get_by_role("button", name="Reset canvas & history").click()
+    wait_idle(page, after_action=True)
+    page.get_by_text("The canvas is blank").wait_for()

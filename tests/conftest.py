@@ -232,3 +232,10 @@ def pytest_runtest_call(item):
         for thread in threading.enumerate():
             if thread.name == "unrolled-warm-up":
                 thread.join(300)
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    """A runs folder of this test's own (the app and the CLI read UNROLLED_RUNS_DIR on every call)."""
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    return tmp_path

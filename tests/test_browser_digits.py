@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from browser_helpers import assert_clean, wait_animated, wait_idle
+from browser_helpers import assert_clean, canvas_box, draw, reset_canvas, wait_animated, wait_idle
 from browser_helpers import open_page as _open_page
 
 pytestmark = pytest.mark.browser
@@ -15,22 +15,6 @@ pytestmark = pytest.mark.browser
 CHART = '[data-testid="stPlotlyChart"]'
 
 
-def canvas_box(page) -> dict:
-    canvas = page.locator("canvas.upper-canvas").first  # fabric.js takes the mouse here
-    canvas.wait_for()
-    return canvas.bounding_box()
-
-
-def draw(page, points: list[tuple[float, float]]) -> None:
-    """One stroke through ``points`` (fractions of the canvas), mouse down at the first, up at the last."""
-    box = canvas_box(page)
-    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*at[0])
-    page.mouse.down()
-    for x, y in at[1:]:
-        page.mouse.move(x, y, steps=2)
-    page.mouse.up()
-    wait_idle(page, after_action=True)
 
 
 def ring(k: int = 48) -> list[tuple[float, float]]:
@@ -38,11 +22,6 @@ def ring(k: int = 48) -> list[tuple[float, float]]:
     return [(0.5 + 0.22 * math.sin(2 * math.pi * i / k), 0.5 - 0.34 * math.cos(2 * math.pi * i / k))
             for i in range(k + 1)]
 
-
-def reset_canvas(page) -> None:
-    page.get_by_role("button", name="Reset canvas & history").click()
-    wait_idle(page, after_action=True)
-    page.get_by_text("The canvas is blank").wait_for()
 
 
 def test_a_digit_drawn_with_the_mouse_is_read_and_odd_drawings_are_refused(streamlit_server, browser_page):

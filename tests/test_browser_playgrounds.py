@@ -9,7 +9,7 @@ import math
 import re
 
 import pytest
-from browser_helpers import assert_clean, wait_animated, wait_idle
+from browser_helpers import assert_clean, canvas_box, draw, reset_canvas, wait_animated, wait_idle
 from browser_helpers import open_page as _open_page
 
 pytestmark = pytest.mark.browser
@@ -21,33 +21,12 @@ def open_page(page, title: str) -> None:
     _open_page(page, title, heading=title, after_action=True)
 
 
-def canvas_box(page) -> dict:
-    canvas = page.locator("canvas.upper-canvas").first  # fabric.js takes the mouse here
-    canvas.wait_for()
-    return canvas.bounding_box()
-
-
-def draw(page, points: list[tuple[float, float]]) -> None:
-    """Press the mouse at the first point (fractions of the canvas), move through the rest, release."""
-    box = canvas_box(page)
-    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*at[0])
-    page.mouse.down()
-    for x, y in at[1:]:
-        page.mouse.move(x, y, steps=2)
-    page.mouse.up()
-    wait_idle(page, after_action=True)
 
 
 def wave(start: float, stop: float, amp: float = 0.35, cycles: float = 2.0, k: int = 50) -> list[tuple[float, float]]:
     return [(start + (stop - start) * i / (k - 1), 0.5 - amp * math.sin(2 * math.pi * cycles * i / (k - 1)))
             for i in range(k)]
 
-
-def reset_canvas(page) -> None:
-    page.get_by_role("button", name="Reset canvas & history").click()
-    wait_idle(page, after_action=True)
-    page.get_by_text("The canvas is blank").wait_for()
 
 
 def prediction_shown(page) -> None:

@@ -112,3 +112,19 @@ def test_train_flags_reach_the_saved_configs(tmp_path):
     assert res["epochs"] == 5
     bad = cli("train", "--task", "letters", "--input-dropout", "1.5", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "input_dropout must be" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_analysis_bench_without_data_says_where_to_put_it(capsys, monkeypatch):
+    """``python -m rnn_core.analysis.bench`` on the IMDB run with no data: one line naming the file and the folder
+    to save it in (the whole what-to-do, not cut), exit code 2, no traceback."""
+    from rnn_core.analysis import bench
+
+    data_dir = "/nonexistent-data"
+    monkeypatch.setenv("UNROLLED_DATA_DIR", data_dir)
+    assert bench.main(["imdb-gru", "--inputs", "5", "--starts", "5"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: aclImdb_v1.tar.gz is not in the data folder"), lines
+    assert lines[0].endswith("that already holds it.") and f"{data_dir}/imdb" in lines[0]
+    assert bench.main(["no-such-run"]) == 2
+    assert capsys.readouterr().err.startswith("error: no run named 'no-such-run'")

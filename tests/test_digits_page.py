@@ -5,13 +5,11 @@ as such; and the Inside page opens digits runs too."""
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from apptest_helpers import APP, REPO, figures, open_app_page
+from apptest_helpers import plotly_array as array
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import build_model
@@ -19,33 +17,7 @@ from rnn_core.predict import prefix_logits
 from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 
-REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "streamlit_app.py")
 PAGE = "pages/digits.py"
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
-    return tmp_path
-
-
-def open_page(script: str = PAGE) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page(script).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def array(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        return a.reshape([int(s) for s in str(v["shape"]).split(",")]) if "shape" in v else a
-    return np.asarray(v)
 
 
 def held_out(at: AppTest, i: int) -> AppTest:
@@ -56,7 +28,7 @@ def held_out(at: AppTest, i: int) -> AppTest:
 
 
 def test_opens_on_the_bundled_model_and_a_blank_canvas_says_so():
-    at = open_page()
+    at = open_app_page(PAGE)
     assert at.title[0].value == "Digits"
     assert at.selectbox(key="digits_run").value.endswith("pretrained/digits-8x8")
     assert any("blank" in i.value for i in at.info)
@@ -66,7 +38,7 @@ def test_opens_on_the_bundled_model_and_a_blank_canvas_says_so():
 
 @pytest.mark.slow
 def test_a_held_out_image_is_read_row_by_row():
-    at = held_out(open_page(), 5)
+    at = held_out(open_app_page(PAGE), 5)
     run = load_run(REPO / "pretrained" / "digits-8x8")
     test = run.task.load().test
     eye, reading, inside = figures(at)
@@ -94,7 +66,7 @@ def test_an_mnist_test_files_only_run_is_labelled_as_such(runs_dir):
     task = get_task("digits", source="mnist", split="test-files-only")
     mcfg, tcfg = task.configs("mnist", hidden_size=8)
     save_run(build_model(mcfg, seed=0), task, tcfg, name="mnist-tiny", root=runs_dir, preset="mnist")
-    at = open_page()
+    at = open_app_page(PAGE)
     at.selectbox(key="digits_run").set_value(str(runs_dir / "mnist-tiny")).run()
     at = held_out(at, 3)
     assert any("MNIST test files only" in c.value and "2,000 held-out" in c.value for c in at.caption)

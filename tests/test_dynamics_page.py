@@ -4,32 +4,19 @@ word outside the IMDB vocabulary refused with a message before any analysis runs
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from apptest_helpers import figures, open_app_page
 from streamlit.testing.v1 import AppTest
 
 from app import session
 from rnn_core.runs import resolve_run
 
-REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "streamlit_app.py")
 PAGE = "pages/dynamics.py"
 
 
 def open_page(run: str, **keys) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=600).run()
-    at.session_state[session.DYNAMICS_RUN] = str(resolve_run(run))
-    for k, v in keys.items():
-        at.session_state[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=600, **{session.DYNAMICS_RUN: str(resolve_run(run))}, **keys)
 
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def names(fig: dict) -> list[str]:

@@ -72,6 +72,11 @@ def array(a) -> np.ndarray:
     return np.asarray(a)
 
 
+def step_text(spec: dict, t: int) -> str:
+    """The text (equations, prediction) the figure shows at the ``t``-th step of its window: its frame rewrites it."""
+    return spec["frames"][t]["layout"]["annotations"][0]["text"]
+
+
 def heatmap(spec: dict, name: str) -> dict:
     return next(t for t in spec["data"] if t.get("name") == name)
 
@@ -93,7 +98,7 @@ def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     assert {t["name"] for t in main["data"] if t.get("name", "").startswith("fwd ")} == {"fwd h", "fwd pre"}
     assert array(heatmap(main, "fwd h")["z"]).shape == (3, 4)  # [units, steps] of abcd
     assert len(main["frames"]) == 4 and len(main["layout"]["sliders"][0]["steps"]) == 4
-    assert "tanh(pre)" in main["layout"]["sliders"][0]["steps"][2]["label"]
+    assert "tanh(pre)" in step_text(main, 2)
     captions = " ".join(c.value for c in at.caption)
     assert "How to read this" in captions and "Hidden state h" in captions and "Pre-activation" in captions
     # The probe's last epoch is what the trained network does on the same example.
@@ -114,7 +119,7 @@ def test_typed_input_and_bad_input(saved, monkeypatch):
     assert not at.exception, at.exception
     main = specs(at)[0]
     assert len(main["frames"]) == 7
-    assert "".join(s["label"].split("input <b>")[1][0] for s in main["layout"]["sliders"][0]["steps"]) == "abcdeab"
+    assert "".join(step_text(main, t).split("input <b>")[1][0] for t in range(7)) == "abcdeab"
     at.text_area(key="inside.text.letters").set_value("xyz").run()
     assert not at.exception and any("not" in e.value and "a, b, c, d, e" in e.value for e in at.error)
     assert not at.get("plotly_chart")
@@ -136,7 +141,7 @@ def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monk
     main = specs(at)[0]
     names = {t.get("name") for t in main["data"]}
     assert {"fwd h", "fwd r", "fwd z", "fwd n", "bwd h", "bwd r", "bwd z", "bwd n"} <= names
-    assert "bwd" in main["layout"]["sliders"][0]["steps"][0]["label"]
+    assert "bwd" in step_text(main, 0)
     captions = " ".join(c.value for c in at.caption)
     assert "the backward direction has already read the whole input" in captions
     assert at.subheader[0].value == "Watch the gates learn"
@@ -191,22 +196,30 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     play = page.locator(".updatemenu-button", has_text="Play").first
     play.wait_for(timeout=90_000)
     plot = "document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
-    state = f"""() => {{ const gd = {plot}; const label = gd.querySelector('.slider-group text');
+    text = ".annotation[data-index='0'] .annotation-text"  # the step's text: its frame rewrites it
+    state = f"""() => {{ const gd = {plot}; const label = gd.querySelector("{text}");
         return {{active: gd._fullLayout.sliders[0].active, x0: gd._fullLayout.shapes[0].x0,
                 images: gd.querySelectorAll('.hm image').length, text: label ? label.textContent : ''}}; }}"""
     before = page.evaluate(state)
     assert before["active"] == 0 and before["x0"] == -0.5 and before["images"] >= 4
     play.click()
     page.wait_for_function(f"() => {plot}._fullLayout.sliders[0].active >= 2", timeout=90_000)
+    page.locator(".updatemenu-button", has_text="Pause").first.click()
+    page.wait_for_timeout(300)  # the frame under way finishes
     after = page.evaluate(state)
     assert after["x0"] == after["active"] - 0.5  # the cursor box follows the slider
     assert after["images"] == before["images"]  # heatmaps still drawn
-    assert after["text"] != before["text"] and f"step {after['active']}" in after["text"]
+    assert after["text"] != before["text"] and f"step {after['active']}" in after["text"]  # the text follows too
     page.snap("inside-played")
-    page.locator(".updatemenu-button", has_text="Pause").first.click()
-    paused = page.evaluate(state)["active"]
     page.wait_for_timeout(1500)  # several frames' time: a paused animation stays where it is
-    assert page.evaluate(state)["active"] == paused
+    assert page.evaluate(state) == after
+    # Dragging the slider (a click on its rail) moves the cursor and the text to that step as well.
+    rail = page.locator(".slider-rail-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2)
+    page.wait_for_function(f"() => {plot}._fullLayout.sliders[0].active === 3", timeout=30_000)
+    page.wait_for_timeout(300)
+    end = page.evaluate(state)
+    assert end["x0"] == 2.5 and "step 3" in end["text"] and end["images"] == before["images"]
     assert page.console_errors == [], page.console_errors
 
 

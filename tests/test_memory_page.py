@@ -5,28 +5,20 @@ accuracy-vs-N chart appears from the bundled sweep without training."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from apptest_helpers import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from app import session
 from app.memory import longmem
 from rnn_core.runs import resolve_run
 
-REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "streamlit_app.py")
 PAGE = "pages/memory.py"
 
 
 def open_page(run: str, **keys) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=600).run()
-    at.session_state[session.MEMORY_RUN] = str(resolve_run(run))
-    for k, v in keys.items():
-        at.session_state[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=600, **{session.MEMORY_RUN: str(resolve_run(run))}, **keys)
 
 
 def titles(at: AppTest) -> list[str]:

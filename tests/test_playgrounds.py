@@ -4,13 +4,11 @@ typed and clicked letters through both bundled letters models, and letters outsi
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from apptest_helpers import APP, REPO, figures, open_app_page
+from apptest_helpers import plotly_array as array
 from streamlit.testing.v1 import AppTest
 
 from app import run_access
@@ -23,34 +21,7 @@ from rnn_core.tasks.letters import patterns
 from rnn_core.tasks.sine import make_wave
 from rnn_core.train import fit
 
-REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "streamlit_app.py")
 SINE, LETTERS = "pages/sine_playground.py", "pages/letters_playground.py"
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
-    return tmp_path
-
-
-def open_page(script: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(script).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def array(v) -> np.ndarray:
-    """A trace's x/y/z as plotly wrote it: a list, or {"dtype", "bdata", "shape"} base64."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        return a.reshape([int(s) for s in str(v["shape"]).split(",")]) if "shape" in v else a
-    return np.asarray(v)
 
 
 def trace(fig: dict, name: str) -> dict:
@@ -74,7 +45,7 @@ def preset(at: AppTest, kind: str = "sine", freq: float = 2.0, phase: int = 0, a
 
 # ------------------------------------------------------------------------------------------------- sine
 def test_sine_opens_on_the_bundled_model_with_a_blank_canvas_and_says_what_to_do():
-    at = open_page(SINE)
+    at = open_app_page(SINE)
     assert at.title[0].value == "Sine playground"
     assert at.selectbox(key="sine_run").value.endswith("pretrained/sine-tiny")
     assert any("blank" in i.value for i in at.info)
@@ -82,7 +53,7 @@ def test_sine_opens_on_the_bundled_model_with_a_blank_canvas_and_says_what_to_do
 
 
 def test_a_preset_sine_gives_the_cosine_with_per_step_error_and_the_unrolled_lstm():
-    at = preset(open_page(SINE), "sine", freq=2.0, phase=90)
+    at = preset(open_app_page(SINE), "sine", freq=2.0, phase=90)
     curves, inside = figures(at)
     assert [t["name"] for t in curves["data"]] == ["input", "true cosine", "prediction", "error"]
     values, cosine = make_wave("sine", 60, 2.0, np.radians(90), 1.0)
@@ -108,7 +79,7 @@ def test_a_preset_sine_gives_the_cosine_with_per_step_error_and_the_unrolled_lst
 
 @pytest.mark.parametrize("kind", ["square", "sawtooth"])
 def test_a_wave_that_is_not_a_sine_has_no_true_cosine(kind):
-    at = preset(open_page(SINE), kind)
+    at = preset(open_app_page(SINE), kind)
     curves = figures(at)[0]
     assert [t["name"] for t in curves["data"]] == ["input", "prediction"]
     np.testing.assert_allclose(array(trace(curves, "input")["y"]), make_wave(kind, 60, 2.0)[0], atol=1e-6)
@@ -116,7 +87,7 @@ def test_a_wave_that_is_not_a_sine_has_no_true_cosine(kind):
 
 
 def test_a_noisy_sine_uses_the_noise_slider():
-    at = open_page(SINE)
+    at = open_app_page(SINE)
     at.segmented_control(key="sine_source").set_value("Preset wave").run()
     at.selectbox(key="sine_kind").set_value("noisy_sine").run()
     at.slider(key="sine_noise").set_value(0.3).run()
@@ -131,7 +102,7 @@ def test_picking_a_trained_sine_run_switches_the_model_and_a_resave_reloads_it(r
     task = get_task("sine", window=30)  # the window length comes from the run
     mcfg, tcfg = task.configs("default", cell="gru", hidden_size=5)
     path = save_run(build_model(mcfg, seed=1), task, tcfg, name="my-sine", root=runs_dir)
-    at = preset(open_page(SINE))
+    at = preset(open_app_page(SINE))
     assert "my-sine (your run, GRU)" in at.selectbox(key="sine_run").options
     at.selectbox(key="sine_run").set_value(str(path)).run()
     curves, inside = figures(at)
@@ -156,7 +127,7 @@ def test_a_stacked_bidirectional_run_shows_the_chosen_layer_both_ways(runs_dir):
     mcfg, tcfg = task.configs("default", hidden_size=6, num_layers=2, bidirectional=True)
     model = build_model(mcfg, seed=3)
     path = save_run(model, task, tcfg, name="deep-sine", root=runs_dir)
-    at = preset(open_page(SINE))
+    at = preset(open_app_page(SINE))
     at.selectbox(key="sine_run").set_value(str(path)).run()
     assert at.selectbox(key="sine_layer").value == 1
     values = make_wave("sine", 60, 2.0)[0]
@@ -178,7 +149,7 @@ def test_a_diverged_run_is_flagged_not_crashed_on(runs_dir):
     with torch.no_grad():
         model.head.weight.fill_(float("nan"))
     path = save_run(model, task, tcfg, name="blown-up", root=runs_dir, status="diverged")
-    at = preset(open_page(SINE))
+    at = preset(open_app_page(SINE))
     at.selectbox(key="sine_run").set_value(str(path)).run()
     assert not at.exception, at.exception
     # NaN weights are refused at load (never replayed): the page says so and why, instead of drawing nonsense.
@@ -227,7 +198,7 @@ def test_other_waves_are_not_taken_for_a_sine(kind):
 
 # ---------------------------------------------------------------------------------------------- letters
 def test_letters_opens_on_the_one_letter_model_and_predicts_b_after_a():
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     assert at.title[0].value == "Letters playground"
     assert at.selectbox(key="letters_run").value.endswith("pretrained/letters-1in")
     assert metric(at, "Next letter") == "b"
@@ -241,7 +212,7 @@ def test_letters_opens_on_the_one_letter_model_and_predicts_b_after_a():
 
 
 def test_letter_buttons_append_and_every_step_gets_its_bars():
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     for ch in "bc":
         at.button(key=f"letter_{ch}").click().run()
     assert at.text_input(key="letters_text").value == "abc"
@@ -256,7 +227,7 @@ def test_letter_buttons_append_and_every_step_gets_its_bars():
 
 
 def test_letters_outside_the_alphabet_are_struck_and_left_out():
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     at.text_input(key="letters_text").set_value("abXcd!").run()
     assert not at.exception, at.exception
     warning = at.warning[0].value
@@ -272,7 +243,7 @@ def test_letters_outside_the_alphabet_are_struck_and_left_out():
 
 @pytest.mark.parametrize("inp, out", patterns("4in"))
 def test_the_four_letter_model_names_the_fifth(inp, out):
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     assert any(label.startswith("letters-4in (bundled, RNN") for label in at.selectbox(key="letters_run").options)
     at.selectbox(key="letters_run").set_value(str(REPO / "pretrained" / "letters-4in")).run()
     at.text_input(key="letters_text").set_value(inp).run()
@@ -287,7 +258,7 @@ def test_a_trained_gru_letters_run_shows_its_gates(runs_dir):
     task = get_task("letters", variant="4in")
     mcfg, tcfg = task.configs("default")
     path = save_run(build_model(mcfg), task, tcfg, name="my-letters", root=runs_dir)
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     at.selectbox(key="letters_run").set_value(str(path)).run()
     at.text_input(key="letters_text").set_value("cdea").run()
     assert not at.exception, at.exception
@@ -300,7 +271,7 @@ def test_a_trained_gru_letters_run_shows_its_gates(runs_dir):
 
 
 def test_long_input_is_cut_to_the_last_letters():
-    at = open_page(LETTERS)
+    at = open_app_page(LETTERS)
     at.text_input(key="letters_text").set_value("abcde" * 6).run()
     assert any("Only the last 24 of your 30" in c.value for c in at.caption)
     assert len(figures(at)[0]["data"]) == 24

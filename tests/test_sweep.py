@@ -266,37 +266,10 @@ def test_a_reused_worker_gives_each_run_the_result_it_gets_alone(tmp_path):
 def test_a_killed_ray_sweep_leaves_every_finished_run_readable(ray_cluster, tmp_path):
     # The same promise as the local backend's (test_sweep_cli): a sweep driving Ray is SIGKILLed while its second
     # run trains; the first run stays readable, and Ray stops the task of the driver that is gone.
-    import json
-    import signal
-    import subprocess
-    import sys
+    from sweep_helpers import kill_sweep_mid_run
 
     out = tmp_path / "killed"
-    address = ray_cluster.get_runtime_context().gcs_address
-    proc = subprocess.Popen([sys.executable, "-m", "rnn_core", "sweep", "--task", "letters", "--grid",
-                             "epochs=3,10000", "--seeds", "0", "--workers", "1", "--backend", "ray",
-                             "--address", address, "--out", str(out)],
-                            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 300
-        long_pid = None
-        while time.monotonic() < deadline:  # wait until run 0 is saved and run 1 is training
-            try:
-                runs = json.loads((out / "sweep.json").read_text())["runs"]
-            except (OSError, ValueError, KeyError):
-                runs = []
-            if runs and runs[0]["state"] == "finished" and runs[1]["state"] == "running":
-                long_pid = runs[1]["pid"]
-                break
-            assert proc.poll() is None, "the sweep ended before it could be killed"
-            time.sleep(0.2)
-        assert long_pid, "the sweep never got to its second run"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    long_pid = kill_sweep_mid_run(out, "--backend", "ray", "--address", ray_cluster.get_runtime_context().gcs_address)
     folder = load_sweep(out)
     assert folder.state == "interrupted" and [r["state"] for r in folder.runs] == ["finished", "cancelled"]
     run = load_run(folder.runs[0]["path"])

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sweep_helpers import kill_sweep_mid_run
 
 from rnn_core.cli import main
 from rnn_core.runs import load_run
@@ -69,27 +70,7 @@ def _gone(pid: int) -> bool:
 @pytest.mark.slow
 def test_a_killed_sweep_leaves_every_finished_run_readable(tmp_path):
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "rnn_core", "sweep", "--task", "letters", "--grid",
-                             "epochs=3,10000", "--seeds", "0", "--workers", "1", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 300
-        long_pid = None
-        while time.monotonic() < deadline:  # wait until run 0 is saved and run 1 is training
-            try:
-                runs = json.loads((out / "sweep.json").read_text())["runs"]
-            except (OSError, ValueError, KeyError):
-                runs = []
-            if runs and runs[0]["state"] == "finished" and runs[1]["state"] == "running":
-                long_pid = runs[1]["pid"]
-                break
-            time.sleep(0.2)
-        assert long_pid, "the sweep never got to its second run"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    long_pid = kill_sweep_mid_run(out)
     folder = load_sweep(out)
     assert folder.state == "interrupted"
     assert [r["state"] for r in folder.runs] == ["finished", "cancelled"]

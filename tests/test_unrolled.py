@@ -66,13 +66,15 @@ def test_one_heatmap_per_quantity_with_exact_values_in_unit_order():
         assert list(trace.y) == [f"u{k}" for k in order]
         assert "%{z:.4f}" in trace.hovertemplate  # exact values on hover
     assert len(fig.frames) == 12
-    # Frames carry only the cursor: no trace data, one shape per column.
+    # Frames carry only the cursor and the step's text: no trace data, one shape per column.
     for t, frame in enumerate(fig.frames):
         assert frame.data == () and frame.name == str(t)
         assert frame.layout.shapes[0].x0 == t - 0.5 and frame.layout.shapes[0].x1 == t + 0.5
     steps_ = fig.layout.sliders[0].steps
     assert len(steps_) == 12 and list(steps_[5].args[0]) == ["5"]
-    assert "step 5" in steps_[5].label and "u2" in steps_[5].label
+    text = fig.frames[5].layout.annotations[0].text  # each frame rewrites the step's text above the heatmaps
+    assert "step 5" in text and "u2" in text
+    assert fig.layout.annotations[0].text == fig.frames[0].layout.annotations[0].text  # drawn first: step 0's
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
 
 
@@ -102,7 +104,7 @@ def test_bidirectional_columns_share_the_inputs():
     inputs = [t for t in fig.data if isinstance(t, go.Heatmap) and t.hovertemplate.endswith("<extra>input</extra>")]
     assert len(inputs) == 2
     assert len(fig.layout.shapes) == 2 and len(fig.frames[3].layout.shapes) == 2  # a cursor in each column
-    assert "fwd" in fig.layout.sliders[0].steps[3].label and "bwd" in fig.layout.sliders[0].steps[3].label
+    assert "fwd" in fig.frames[3].layout.annotations[0].text and "bwd" in fig.frames[3].layout.annotations[0].text
 
 
 def test_window_and_quantity_choice():
@@ -206,8 +208,9 @@ def test_500_steps_by_128_units_lstm_view_stays_under_2_mb(record_figure):
     record_figure("inside_figure_bytes_500x128_lstm_page_window", size)
     assert size < MB and size < FIGURE_BUDGET * 1.05  # the estimate holds
     assert len(fig.frames) == length
-    frame_bytes = sum(len(json.dumps(f.to_plotly_json())) for f in fig.frames)
-    assert frame_bytes < 100 * length  # a frame is the cursor only, not a heatmap
+    frame_bytes = sum(len(json.dumps(f.to_plotly_json())) - len(json.dumps(f.layout.annotations[0].text))
+                      for f in fig.frames)
+    assert frame_bytes < 150 * length  # a frame is the cursor and the step's text only, not a heatmap
     # h and c over all 500 steps fit without any window
     states = fig_unrolled(views, steps, "lstm", quantities=("h", "c"), unit=5, inputs=x, prediction=pred)
     assert max_window(128, 2, 1) >= 500

@@ -5,6 +5,7 @@ frames that move only a step cursor and rewrite the equation text. Pure builders
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 DIVERGING = "RdBu_r"  # blue < 0 < red, white at 0
 SEQUENTIAL = "Viridis"  # gates: dark = closed (0), yellow = open (1)
 PROBS = "Blues"
+# Margins in px around the heatmaps: the row titles and unit names (left), the colour bars (right), the time axis
+# and the legend (bottom). Wide enough that plotly need not widen them as it draws: widening redraws the figure.
+MARGIN_L, MARGIN_R, MARGIN_B = 70, 70, 90
 HOW_TO_READ = {
     "h": "Hidden state h: what the cell passes to the next step and to the head; blue < 0 < red.",
     "c": "Cell state c: the LSTM's long-term memory, changed only through the gates; blue < 0 < red.",
@@ -55,10 +59,12 @@ def _input_mode(inputs: np.ndarray | None) -> str:
     return "line" if np.shape(inputs)[1] == 1 else "grid" if np.shape(inputs)[1] <= 64 else "words"
 
 
-def _layout_rows(units: int, n_q: int, pred: StepPrediction | None, mode: str) -> list[int]:
-    """Row heights in px: heatmaps, the input row, the prediction row."""
+def _layout_rows(units: int, n_q: int, pred: StepPrediction | None, mode: str, inputs: np.ndarray | None) -> list[int]:
+    """Row heights in px: heatmaps, the input row, the prediction row. A grid of inputs gets 12 px per feature (up
+    to 150) so plotly names every one of a few features (it drops every other name below ~10 px a row)."""
     heat = int(np.clip(units * 3, 56, 150))
-    rows = [heat] * n_q + [86 if mode == "words" else 46]
+    grid = int(np.clip(np.shape(inputs)[1] * 12, 46, 150)) if mode == "grid" and inputs is not None else 46
+    rows = [heat] * n_q + [86 if mode == "words" else grid]
     if pred is not None:
         rows.append(110 if pred.kind == "regress" else int(np.clip(len(pred.names) * 16, 48, 120)))
     return rows
@@ -88,6 +94,34 @@ def _tick_labels(steps: list[str], xs: np.ndarray, max_labels: int = 60) -> tupl
     text = [(steps[x][:10] + "…") if len(steps[x]) > 11 else steps[x] for x in vals]
     longest = max((len(s) for s in text), default=0)
     return vals, text, (0 if longest <= 3 and len(xs) <= 40 else -60)
+
+
+def _text_px(labels: list[str]) -> int:
+    """A generous width in px of the longest line of the step texts at 12 px (markup left out)."""
+    lines = (re.sub(r"<[^>]+>", "", line) for label in labels for line in label.split("<br>"))
+    return int(6.6 * max((len(line) for line in lines), default=0))
+
+
+def _fixed_width(n_steps: int, n_cols: int, labels: list[str]) -> int | None:
+    """A few steps: a width keeping cells near square rather than stretched across the page, yet wide enough for
+    the longest line of the step text. None (the page's width) otherwise."""
+    if n_steps * n_cols > 12:
+        return None
+    return max(int(180 + n_cols * max(n_steps, 3) * 95), MARGIN_L + _text_px(labels) + 40)
+
+
+def _step_text(fig: go.Figure, xs: np.ndarray, labels: list[str], n_cols: int, yshift: int) -> None:
+    """The step's text (equations, prediction) above the heatmaps, and one frame per step moving the cursor boxes
+    and rewriting that text. The text is an annotation placed on the first x axis's domain ("x domain"): plotly
+    redraws axis-tied annotations and shapes in a no-redraw transition, but keeps a paper-placed one as first drawn.
+    It replaces a slider current-value label, which made plotly measure every step's multi-line text several times
+    as the figure drew (seconds for a 170-step review)."""
+    fig.layout.annotations = (dict(
+        text=labels[0], xref="x domain", yref="paper", x=0, y=1, yshift=yshift, xanchor="left", yanchor="bottom",
+        align="left", showarrow=False, font=dict(size=12, color="#222", family=FONT)), *fig.layout.annotations)
+    fig.frames = [go.Frame(name=str(t), layout=dict(shapes=[dict(x0=t - 0.5, x1=t + 0.5)] * n_cols,
+                                                    annotations=[dict(text=label)]))
+                  for t, label in zip(xs, labels, strict=True)]
 
 
 def fig_unrolled(
@@ -131,7 +165,7 @@ def fig_unrolled(
     unit = int(np.clip(unit, 0, units - 1))
     ylab = [f"u{k}" for k in order]
     mode = _input_mode(inputs)
-    heights = _layout_rows(units, len(qs), prediction, mode)
+    heights = _layout_rows(units, len(qs), prediction, mode, inputs)
     n_rows, n_cols = len(heights), len(dirs)
     gap_px = 14
     plot_px = sum(heights) + gap_px * (n_rows - 1)
@@ -185,13 +219,15 @@ def fig_unrolled(
     for c in range(1, n_cols + 1):
         fig.update_xaxes(row=len(qs) + 1, col=c, showticklabels=mode != "line", tickmode="array", tickvals=ticks,
                          ticktext=ticktext, tickangle=-90 if mode == "words" else angle, tickfont=dict(size=10),
-                         ticklabelposition="inside" if mode == "words" else "outside")
+                         ticklabelposition="inside" if mode == "words" else "outside",
+                         # plotly hides an inside label reaching past the axis ends: the first word (step 0) and
+                         # the last stand half a cell from them, their upright text a little wider.
+                         ticklabeloverflow="allow" if mode == "words" else None)
         fig.update_xaxes(row=n_rows, col=c, showticklabels=True, title=dict(text="time step", font=dict(size=11)),
                          tickformat="d", dtick=_nice_step(len(xs)))
 
-    # Frames move only the cursor boxes (one per column, spanning every row). The equation text is the
-    # slider's current-value label, so it follows Play and dragging without a redraw — plotly's
-    # no-redraw transitions would wipe the heatmaps if a frame touched trace data.
+    # Frames move only the cursor boxes (one per column, spanning every row) and rewrite the equation text (see
+    # _step_text): plotly's no-redraw transitions would wipe the heatmaps if a frame touched trace data.
     top, bottom = domains[0][1], domains[-1][0]
     xrefs = [fig.get_subplot(1, c).xaxis.plotly_name.replace("axis", "") for c in range(1, n_cols + 1)]
     fig.layout.shapes = [
@@ -199,8 +235,6 @@ def fig_unrolled(
              line=dict(color="#111", width=1.6), fillcolor="rgba(0,0,0,0)", layer="above")
         for xr in xrefs
     ]
-    fig.frames = [go.Frame(name=str(t), layout=dict(shapes=[dict(x0=t - 0.5, x1=t + 0.5)] * n_cols)) for t in xs]
-
     def text(t: int) -> str:
         lines = [f"<b>step {t}</b> · input <b>{steps[t]}</b> · unit <b>u{unit}</b>"]
         for d in dirs:
@@ -212,24 +246,22 @@ def fig_unrolled(
     labels = [text(int(t)) for t in xs]
     n_lines = labels[0].count("<br>") + 1
     top_px = 16 * n_lines + 94 + (24 if n_cols > 1 else 0)  # room for the text and plotly's toolbar above it
-    width = int(180 + n_cols * max(len(xs), 3) * 95) if len(xs) * n_cols <= 12 else None
+    width = _fixed_width(len(xs), n_cols, labels)
+    for a in fig.layout.annotations[: n_cols if n_cols > 1 else 0]:  # column titles sit just above the heatmaps
+        a.update(yshift=-4, font=dict(size=13))
     if len(xs) > 1:
-        step_controls(fig, xs, labels, frame_ms, 0.2 if width is None else min(0.45, 200 / width))
-    else:  # plotly draws no slider for a single step: show its text as a plain annotation
-        fig.add_annotation(text=labels[0], xref="paper", yref="paper", x=0, y=1, yshift=12 + (24 if n_cols > 1 else 0),
-                           xanchor="left", yanchor="bottom", align="left", showarrow=False,
-                           font=dict(size=12, color="#222", family=FONT))
+        step_controls(fig, xs, None, frame_ms, 0.2 if width is None else min(0.45, 200 / width))
+    else:  # plotly draws no slider for a single step: the text sits lower, where the buttons would be
         top_px -= 40
+    _step_text(fig, xs, labels, n_cols, 58 if len(xs) > 1 else 12 + (24 if n_cols > 1 else 0))
     fig.update_layout(
-        height=plot_px + top_px + 70,
-        margin=dict(l=70, r=60, t=top_px, b=70),
+        height=plot_px + top_px + MARGIN_B,
+        margin=dict(l=MARGIN_L, r=MARGIN_R, t=top_px, b=MARGIN_B),
         template="plotly_white",
         font=dict(family=FONT, size=12),
         legend=dict(orientation="h", x=1, xanchor="right", yref="container", y=0, yanchor="bottom", font=dict(size=10)),
         hoverlabel=dict(font=dict(family=FONT)),
     )
-    for a in fig.layout.annotations[: n_cols if n_cols > 1 else 0]:  # column titles sit just above the heatmaps
-        a.update(yshift=-4, font=dict(size=13))
     if width:  # a few steps: keep cells near square instead of stretching them across the page
         fig.update_layout(width=width)
     return fig
@@ -301,10 +333,10 @@ def _prediction_row(fig, row, col, xs, pred: StepPrediction, show_legend: bool, 
                      title=ytitle)
 
 
-def step_controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: int, slider_x: float) -> None:
+def step_controls(fig: go.Figure, xs: np.ndarray, labels: list[str] | None, frame_ms: int, slider_x: float) -> None:
     """Play / Pause buttons and a step slider above the heatmaps; both animate the frames client-side
-    without a redraw. The slider's current-value label shows the step's text (``labels``); its tick
-    labels are shrunk to nothing so 500 steps don't crowd the rail."""
+    without a redraw. The slider's current-value label shows the step's text (``labels``; None: no label, the
+    frames carry the text); its tick labels are shrunk to nothing so 500 steps don't crowd the rail."""
     play = dict(frame=dict(duration=frame_ms, redraw=False), fromcurrent=True, transition=dict(duration=0),
                 mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
@@ -314,8 +346,10 @@ def step_controls(fig: go.Figure, xs: np.ndarray, labels: list[str], frame_ms: i
                                                      dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
         sliders=[dict(
             active=0, x=slider_x, len=1 - slider_x, xanchor="left", y=1, yanchor="bottom", pad=dict(t=0, b=14),
-            currentvalue=dict(prefix="", xanchor="left", offset=8, font=dict(size=12, color="#222", family=FONT)),
+            currentvalue=dict(prefix="", xanchor="left", offset=8, font=dict(size=12, color="#222", family=FONT),
+                              visible=labels is not None),
             font=dict(size=1, color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
-            steps=[dict(method="animate", label=lab, args=[[str(t)], pause]) for t, lab in zip(xs, labels)],
+            steps=[dict(method="animate", label="" if labels is None else labels[k], value=str(t),
+                        args=[[str(t)], pause]) for k, t in enumerate(xs)],
         )],
     )

@@ -67,7 +67,9 @@ def bench_run(name: str, n_inputs: int, n_starts: int, data_dir: str | None) -> 
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    from ..cli import guarded
+
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("runs", nargs="*", default=["imdb-gru", "sine-tiny"])
     ap.add_argument("--inputs", type=int, default=500)
@@ -77,7 +79,10 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    results = [bench_run(r, args.inputs, args.starts, args.data_dir) for r in args.runs]
+    return guarded(lambda: _report([bench_run(r, args.inputs, args.starts, args.data_dir) for r in args.runs]))
+
+
+def _report(results: list[dict[str, Any]]) -> None:
     for res in results:
         print(f"{res['run']}: {res['seconds_total']:.1f} s wall ({res['cpu_seconds']:.1f} s CPU) for "
               f"{res['inputs']} inputs / {res['states']} states / {res['summary']['starts']} starts; "
@@ -86,4 +91,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
