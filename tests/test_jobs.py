@@ -107,6 +107,27 @@ def test_stop_ends_real_training_within_a_second_and_keeps_the_run(tmp_path, mon
     assert len(run.batches) == len(snap.batch_rows)
 
 
+def test_a_stop_while_the_first_optimizer_is_made_is_answered_at_once(tmp_path, monkeypatch):
+    made = threading.Event()
+
+    def slow_first_optimizer(params, cfg):  # as a process's first optimizer importing torch's compiler stack
+        made.set()
+        time.sleep(10)
+
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    monkeypatch.setattr(worker, "make_optimizer", slow_first_optimizer)
+    mgr = JobManager(max_jobs=1, target=train_job, set_threads=False, warm_up=False)
+    job = mgr.submit("s", letters_spec())
+    assert made.wait(30) and mgr.snapshot("s", job).phase == "building the model"
+    start = time.perf_counter()
+    assert mgr.stop("s", job) and mgr.wait(job, 5)
+    took = time.perf_counter() - start
+    assert took < 1.0, f"stop took {took:.2f} s"
+    snap = mgr.snapshot("s", job)
+    assert snap.state == "cancelled" and "nothing was saved" in snap.message
+    assert not any(tmp_path.iterdir())
+
+
 def poisoned_build_model(cfg, seed=None):
     """A model whose head outputs infinities: its first loss is not finite, so ``fit`` reports divergence."""
     model = build_model(cfg, seed=seed)

@@ -11,14 +11,14 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from rnn_core.model import build_model
+from rnn_core.model import RecurrentModel, build_model
 from rnn_core.probe import recorder_for_run
 from rnn_core.runs import save_run
 from rnn_core.runs.keeping import check_run_target, checkpoint_for
-from rnn_core.tasks import get_task
-from rnn_core.train import add_test_metrics, fit
+from rnn_core.tasks import Task, get_task
+from rnn_core.train import add_test_metrics, fit, make_optimizer
 
-from .job_state import Job
+from .job_state import Job, JobSpec
 
 T = TypeVar("T")
 STOP_POLL_SECONDS = 0.1  # how often a step that can't check the stop event itself is checked on
@@ -51,6 +51,15 @@ def _interruptible(job: Job, step: Callable[[], T]) -> T:
     return box["value"]  # type: ignore[return-value]
 
 
+def _build(task: Task, spec: JobSpec) -> RecurrentModel:
+    """The job's model, and a throwaway optimizer of its kind: a process's first optimizer imports torch's compiler
+    stack (seconds on a busy machine, longer while the manager's warm-up is still at it), and here, unlike inside
+    ``fit``, a Stop can abandon that wait."""
+    model = build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed)
+    make_optimizer(model.parameters(), spec.train_cfg)
+    return model
+
+
 def train_job(job: Job) -> None:
     """Train ``job.spec`` and save the run; a Stop before training began cancels it (nothing is saved)."""
     try:
@@ -71,7 +80,7 @@ def _train(job: Job) -> None:
         )
     splits = _interruptible(job, lambda: task.load(seed=spec.train_cfg.seed))
     job.set(phase="building the model")
-    model = _interruptible(job, lambda: build_model(task.fit_to_data(spec.model_cfg), seed=spec.train_cfg.seed))
+    model = _interruptible(job, lambda: _build(task, spec))
     probe = _interruptible(job, lambda: recorder_for_run(task, splits, spec.train_cfg.epochs))
     if job.stop_event.is_set():
         raise Cancelled
