@@ -126,12 +126,15 @@ class BaselineModel:
             np.savez_compressed(f, allow_pickle=False, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path, key: dict[str, Any]) -> BaselineModel | None:
-        """The model stored at ``path`` for ``key``; None when missing, for another key or format, or damaged."""
+    def load(cls, path: str | Path, key: dict[str, Any] | None) -> BaselineModel | None:
+        """The model stored at ``path`` for ``key`` (None: whatever it was fitted on, for a bundled model); None
+        when missing, for another key or format, or damaged."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-                if meta.get("format") != FORMAT or meta.get("key") != json.loads(json.dumps(key, sort_keys=True)):
+                if meta.get("format") != FORMAT:
+                    return None
+                if key is not None and meta.get("key") != json.loads(json.dumps(key, sort_keys=True)):
                     return None
                 blob = z["terms"].tobytes().decode("utf-8")
                 return cls(blob.split("\n") if blob else [], z["idf"].astype(np.float32, copy=False),

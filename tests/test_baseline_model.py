@@ -106,10 +106,20 @@ def test_a_file_for_other_data_or_damaged_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_stored_imdb_baseline_scores_the_test_reviews_as_its_fit_did(corpus):
-    model = baseline.baseline_model()  # fitted (a few minutes) and stored when this machine has none yet
-    assert baseline.cached_model() is not None  # on disk, read back without fitting
+def test_the_imdb_baseline_the_page_uses_scores_the_test_reviews_as_its_fit_did(corpus):
+    """The model the Sentiment page scores with (this machine's fit, else the bundled one in pretrained/)."""
+    model = baseline.available_model()
+    assert model is not None and baseline.available_model_file() is not None
     p = model.predict_proba(texts(corpus.test, range(len(corpus.test))))[:, 1]  # [25000]
     accuracy = float(((p > 0.5) == np.asarray(corpus.test.labels).astype(bool)).mean())
     assert accuracy == model.info["accuracy"]  # sklearn's own predictions at fit time, to the review
     assert 0.88 <= accuracy <= 0.93
+
+
+def test_the_bundled_baseline_loads_without_the_data_and_without_pickle(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path))  # no IMDB here: nothing to fit, nothing fitted
+    assert baseline.model_file() is None and baseline.available_model_file() == baseline.BUNDLED_MODEL
+    model = baseline.available_model()
+    assert model is not None and len(model.terms) == model.info["features"] and model.info["n_train"] == 25_000
+    assert model.score("a wonderful, moving film; superb acting").p_pos > 0.9
+    assert model.score("awful, boring, a waste of time").p_pos < 0.1

@@ -105,3 +105,28 @@ def test_runs_page_opens_on_a_validated_run_and_names_runs_missing_from_the_char
     pick.set_value(["letters-validated", "letters-unvalidated"]).run()
     assert not at.exception, at.exception
     assert any("Not on the chart" in c.value and "letters-unvalidated" in c.value for c in at.caption)
+
+
+def test_a_sweep_runs_inside_link_names_it_with_its_sweep(tmp_path, monkeypatch):
+    """A run inside a sweep folder is listed as ``<sweep>/<run>``; loaded, it keeps that name, so the ``?run=`` the
+    Inside page writes opens the same run again on reload."""
+    from rnn_core.runs import load_run
+    from rnn_core.runs.files import SWEEP_FILE
+
+    sweep = tmp_path / "my-sweep"
+    sweep.mkdir()
+    (sweep / SWEEP_FILE).write_text("{}")
+    task = get_task("letters", variant="4in")
+    mcfg, tcfg = task.configs("default", epochs=2)
+    model = build_model(mcfg, seed=0)
+    path = save_run(model, task, tcfg, fit(model, task, tcfg), name="r000", root=sweep, preset="default")
+    assert load_run(path).name == "my-sweep/r000"
+    at = app(tmp_path, monkeypatch)
+    at.switch_page("pages/inside.py")
+    at.query_params["run"] = "my-sweep/r000"
+    at.run()
+    assert not at.exception and not at.warning, (at.exception, at.warning)
+    assert at.query_params["run"] == "my-sweep/r000"
+    assert Path(at.selectbox(key="inside.run").value) == path
+    at.run()  # the same link again, as a reload would: still that run, no "no run named" warning
+    assert not at.warning and Path(at.selectbox(key="inside.run").value) == path

@@ -23,9 +23,9 @@ BAD = ("Awful. A boring, stupid mess with terrible acting and a dull plot; the w
 
 @pytest.fixture(scope="module")
 def fitted():
-    from rnn_core.baseline import baseline_model
+    from rnn_core.baseline import available_model
 
-    return baseline_model()  # the stored one; fitted and stored first (a few minutes) on a machine without one
+    return available_model()  # the one the page scores with: this machine's fit, else the bundled one
 
 
 def page(text: str) -> AppTest:
@@ -77,7 +77,14 @@ def test_a_huge_paste_is_scored_too(fitted):
     assert metrics(at)[LABEL_P] == f"{fitted.score(text).p_pos:.3f}"
 
 
-def test_without_a_fitted_baseline_the_page_offers_to_fit_one(tmp_path, monkeypatch):
+@pytest.fixture
+def no_bundled_baseline(tmp_path, monkeypatch):
+    from rnn_core import baseline
+
+    monkeypatch.setattr(baseline, "BUNDLED_MODEL", tmp_path / "no-bundled-baseline.npz")
+
+
+def test_without_a_fitted_baseline_the_page_offers_to_fit_one(tmp_path, monkeypatch, no_bundled_baseline):
     monkeypatch.setenv("UNROLLED_CACHE_DIR", str(tmp_path))  # a machine where nothing was fitted yet
     at = page(GOOD)
     assert metrics(at)["Verdict"] == "Positive" and LABEL_VERDICT not in metrics(at)  # the network still answers
@@ -86,7 +93,7 @@ def test_without_a_fitted_baseline_the_page_offers_to_fit_one(tmp_path, monkeypa
 
 
 @pytest.mark.slow
-def test_the_fit_button_fits_stores_and_shows_the_baseline(tmp_path, monkeypatch):
+def test_the_fit_button_fits_stores_and_shows_the_baseline(tmp_path, monkeypatch, no_bundled_baseline):
     from rnn_core.baseline import cached_model
     from rnn_core.data import aclimdb
     from tests.test_baseline import write_reviews
@@ -104,6 +111,13 @@ def test_the_fit_button_fits_stores_and_shows_the_baseline(tmp_path, monkeypatch
         assert cached_model() is not None  # stored: the next session loads it instead of fitting
     finally:
         aclimdb.clear_memory_cache()
+
+
+def test_a_machine_that_fitted_nothing_shows_the_bundled_baseline(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNROLLED_CACHE_DIR", str(tmp_path))  # nothing fitted here
+    at = page(GOOD)
+    assert metrics(at)[LABEL_VERDICT] == "Positive" and float(metrics(at)[LABEL_P]) > 0.8
+    assert not any("Not fitted on this machine yet" in c.value for c in at.caption)
 
 
 def test_pushes_name_the_strongest_terms_each_way():

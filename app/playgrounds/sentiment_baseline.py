@@ -1,6 +1,6 @@
 """The Sentiment page's second opinion: the TF-IDF + logistic regression baseline's verdict and P(positive) for the
-same text as the network's, with the words and word pairs that pushed it most; it offers to fit the baseline once
-when this machine has none yet."""
+same text as the network's, with the words and word pairs that pushed it most. It scores with this machine's own fit,
+else the fit bundled in pretrained/; with neither (a checkout without it), it offers to fit one."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ READ = ("How to read this: a bag of words and word pairs weighted by TF-IDF, the
 @st.cache_resource(show_spinner="Loading the TF-IDF baseline…", max_entries=1)
 def _load(path: str, mtime_ns: int) -> BaselineModel | None:
     # Keyed by the file's path and time, so a baseline fitted after the first look is picked up.
-    from rnn_core.baseline import cached_model
+    from rnn_core.baseline import available_model
 
-    return cached_model()
+    return available_model()
 
 
 def loaded() -> BaselineModel | None:
-    """The stored baseline for the IMDB data in the data folder, or None when it was never fitted here."""
-    from rnn_core.baseline import model_file
+    """The baseline fitted on this machine, else the bundled one; None when neither is there."""
+    from rnn_core.baseline import available_model_file
 
-    path = model_file()
-    if path is None or not path.is_file():
+    path = available_model_file()
+    if path is None:
         return None
     return _load(str(path), path.stat().st_mtime_ns)
 

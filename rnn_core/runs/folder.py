@@ -59,7 +59,7 @@ class Run:
     damaged and left out; the model and its task are whole whenever a Run is returned."""
 
     path: Path
-    name: str
+    name: str  # as list_runs names it: "<sweep>/<run>" for a run inside a sweep folder, else the folder's name
     config: dict[str, Any]
     model: RecurrentModel
     task: Task
@@ -262,7 +262,7 @@ def load_run(
     probe, probe_meta = read_probe(path, model_cfg, warnings)
     return Run(
         path=path,
-        name=path.name,
+        name=f"{path.parent.name}/{path.name}" if (path.parent / files.SWEEP_FILE).is_file() else path.name,
         config=config,
         model=model,
         task=task,
