@@ -42,6 +42,7 @@ INSIDE_INPUT = "inside_input"
 INSIDE_RUN = "inside.run"  # str: the Inside page's run folder (its picker)
 INSIDE_LINKED = "inside.linked"  # str: the run named by ?run= last time, so a link is followed once
 INSIDE_SOURCE = "inside.source"  # str: "Validation example" or "Your own input"
+INSIDE_LEARN = "inside.learn.open"  # bool: the training replay's expander is open (its figure is drawn only then)
 DYNAMICS_RUN = "dynamics_run"  # str: path of the run the Dynamics page analyses
 DYNAMICS_TEXT = "dynamics_text"  # str: the review / letters / numbers typed on the Dynamics page
 DYNAMICS_INPUT = "dynamics_input"  # str: the constant input the Dynamics page holds ("zero", "pad", "token", "value")

@@ -111,9 +111,14 @@ if not epochs:
 else:
     st.write("The same view for the first validation example, as the network saw it after each epoch of "
              f"training (epoch 0 is the untrained network). Slide through the epochs to see the {learned} settle.")
-    # One slider per run, so it opens on this run's final epoch rather than where another run's was left.
-    epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"inside.epoch.{name}")
-    try:
-        draw(examples.replay_probe(run, int(epoch)), "inside.learn", ("probe", int(epoch)))
-    except ValueError as e:  # a probe that passed the load checks yet can't be replayed
-        st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")
+    # Drawn only when opened: a second figure would double what a fresh browser draws before the page is ready.
+    learn = st.expander("Show the training replay", icon=":material/history:", key=session.INSIDE_LEARN,
+                        on_change="rerun")
+    if learn.open:
+        with learn:
+            # One slider per run, so it opens on this run's final epoch rather than where another run's was left.
+            epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"inside.epoch.{name}")
+            try:
+                draw(examples.replay_probe(run, int(epoch)), "inside.learn", ("probe", int(epoch)))
+            except ValueError as e:  # a probe that passed the load checks yet can't be replayed
+                st.warning(f"The training replay can't be shown: {run_access.quote(e, 300)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import assert_clean, wait_idle
+from browser_helpers import assert_clean, wait_drawn, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -65,23 +65,70 @@ def test_first_paint_shows_the_apps_navigation_and_a_heading(streamlit_server, b
         context.close()
 
 
-@pytest.mark.parametrize("visit", ["first session", "another fresh session"])
-def test_the_bundled_imdb_run_opens_on_inside_quickly(streamlit_server, browser, record_figure, visit):
+# Marks when the script starts and stops running, when each figure has drawn its heatmaps, and every spinner text.
+TIMELINE = """
+window.__t0 = performance.now(); window.__ev = {}; window.__spinners = new Set();
+const mark = k => { if (!(k in window.__ev)) window.__ev[k] = performance.now() - window.__t0; };
+new MutationObserver(() => {
+  const state = document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState;
+  if (state === 'running') mark('running');
+  if (state === 'notRunning' && 'running' in window.__ev) mark('notRunning');
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  if (charts.length && charts.every(c => c.querySelector('.hm image'))) mark('drawn ' + charts.length);
+  document.querySelectorAll('[data-testid="stSpinner"]').forEach(s => window.__spinners.add(s.innerText.trim()));
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+FIGURES = 1  # the review unrolled (the training replay below is drawn once its expander is opened)
+DRAWN = f"""() => {{ const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length === {FIGURES}
+      && charts.every(c => c.querySelector('.main-svg') && c.querySelector('.hm image'));
+}}"""
+FRESH_LIMIT_S = 10.0  # uncached, the script alone took 10-19 s; a loaded machine still stays well under this
+
+
+def _open_imdb(browser, base: str) -> tuple[float, dict, list[str]]:
+    """Open Inside on the bundled IMDB run in a new browser context (a fresh session): the seconds from navigation
+    until the figure has drawn its heatmaps, the page's timeline (ms) and the spinner texts it showed."""
     context, page = _fresh(browser)
     try:
+        page.add_init_script(TIMELINE)
         start = time.perf_counter()
-        page.goto(f"{streamlit_server}/inside?run=imdb-gru")
-        page.wait_for_selector(HEATMAP, state="attached", timeout=120_000)
+        page.goto(f"{base}/inside?run=imdb-gru")
+        page.wait_for_function(DRAWN, timeout=240_000, polling=50)
         seconds = time.perf_counter() - start
-        print(f"\nInside, bundled imdb-gru, {visit}: navigation -> heatmap drawn in {seconds:.2f} s")
-        record_figure(f"inside imdb-gru {visit} (s)", seconds)
+        wait_drawn(page)
         assert "run=imdb-gru" in page.url
         wait_idle(page)
-        page.screenshot(path=f"test-artifacts/inside-imdb-{visit.replace(' ', '-')}.png")
+        timeline = page.evaluate("window.__ev")
+        spinners = page.evaluate("[...window.__spinners]")
+        page.screenshot(path="test-artifacts/inside-imdb-fresh-session.png")
         # A deep link makes Streamlit probe /inside/_stcore paths first (404s in the console): not the page's errors.
         page.console_errors = [e for e in page.console_errors if "404 (Not Found)" not in e]
         assert_clean(page, "inside")
-        # The 3 s goal is a figure to read on a quiet machine (printed above); that the expensive parts are shared
-        # across sessions is asserted server-side in tests/test_inside_page.py.
+        return seconds, timeline, spinners
     finally:
         context.close()
+
+
+def test_the_bundled_imdb_run_opens_on_inside_quickly_in_a_fresh_session(streamlit_server, browser, record_figure):
+    """Point 3: once one session has opened the bundled IMDB run on Inside, a fresh browser session shows the
+    figure drawn within seconds (the goal is 3 s on a quiet machine; the time is printed), and the first load says
+    what it is doing while it loads."""
+    warm_context, warm = _fresh(browser)
+    try:  # the app's entrypoint first: a fresh server's very first deep link runs the page without it
+        warm.goto(streamlit_server)
+        warm.get_by_role("heading", name="Unrolled").first.wait_for()
+    finally:
+        warm_context.close()
+    first_s, first, first_spinners = _open_imdb(browser, streamlit_server)  # warms the caches if nothing had
+    seconds, timeline, _ = _open_imdb(browser, streamlit_server)
+    script_s = (timeline["notRunning"] - timeline["running"]) / 1000
+    first_script_s = (first["notRunning"] - first["running"]) / 1000
+    print(f"\nInside, bundled imdb-gru: first session {first_s:.2f} s (script {first_script_s:.2f} s, spinners "
+          f"{first_spinners}); a fresh session after it: navigation -> figure drawn {seconds:.2f} s (script "
+          f"{script_s:.2f} s; timeline ms {({k: round(v) for k, v in timeline.items()})})")
+    record_figure("inside imdb-gru fresh session, navigation to figure drawn (s)", seconds)
+    record_figure("inside imdb-gru fresh session, script run (s)", script_s)
+    if first_script_s > 5:  # the first load did the work: it said what it was doing
+        assert any(s.startswith(("Loading", "Drawing")) for s in first_spinners), first_spinners
+    assert seconds < FRESH_LIMIT_S, f"a fresh session took {seconds:.1f} s to draw the bundled IMDB run"

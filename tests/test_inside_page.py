@@ -15,6 +15,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app import session
 from rnn_core.model import build_model
 from rnn_core.probe import ProbeRecorder
 from rnn_core.runs import load_run, save_run
@@ -50,11 +51,14 @@ def saved(tmp_path_factory):
     return root
 
 
-def page(runs_root: Path, monkeypatch, **query: str) -> AppTest:
+def page(runs_root: Path, monkeypatch, learn: bool = False, **query: str) -> AppTest:
+    """The Inside page on ``query``; ``learn``: with the training replay's expander opened (its figure second)."""
     monkeypatch.setenv("UNROLLED_RUNS_DIR", str(runs_root))
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page(PAGE)
     at.query_params.update(query)
+    if learn:
+        at.session_state[session.INSIDE_LEARN] = True
     at.run()
     assert not at.exception, at.exception
     return at
@@ -92,7 +96,11 @@ def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
+    # The training replay is drawn only once its expander is opened: one figure for a fresh browser to draw.
     at = page(saved, monkeypatch, run="letters-4in-rnn")
+    assert len(specs(at)) == 1 and [e.label for e in at.expander] == ["Show the training replay"]
+    assert all(s.key != "inside.epoch.letters-4in-rnn" for s in at.select_slider)
+    at = page(saved, monkeypatch, learn=True, run="letters-4in-rnn")
     assert at.title[0].value == "Inside"
     main, learn = specs(at)
     assert {t["name"] for t in main["data"] if t.get("name", "").startswith("fwd ")} == {"fwd h", "fwd pre"}
@@ -224,7 +232,7 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
 
 
 def test_epoch_slider_opens_on_the_final_epoch_of_each_run(saved, monkeypatch):
-    at = page(saved, monkeypatch, run="letters-4in-rnn")
+    at = page(saved, monkeypatch, learn=True, run="letters-4in-rnn")
     at.select_slider(key="inside.epoch.letters-4in-rnn").set_value(3).run()
     at.switch_page(PAGE)
     at.query_params["run"] = "letters-bigru"
@@ -234,18 +242,28 @@ def test_epoch_slider_opens_on_the_final_epoch_of_each_run(saved, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure):
-    """Point 3: the validation reviews and the built figures are cached across sessions, so a fresh session opens
-    the bundled IMDB run on Inside at once after the first has (the script's own time; printed)."""
+def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure, monkeypatch):
+    """Point 3: the model, the validation reviews and the built figure are cached across sessions, so a fresh
+    session opens the bundled IMDB run on Inside at once after the first has: it builds nothing again (counted)
+    and its script run is short (printed)."""
     import time
 
     from app import run_access
-    from app.inside import examples, shared
+    from app.inside import examples, figure, shared
+
+    built: list[int] = []
+    real_build = figure.fig_unrolled
+
+    def counted(*args, **kwargs):
+        built.append(1)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(figure, "fig_unrolled", counted)  # the page imports it from the module on every run
 
     # Cold caches, whatever ran earlier in this process: the first session here has to do the work.
     for cached in (run_access.load_model, examples._val, shared._built):
         cached.clear()
-    times = []
+    times, builds = [], []
     for _ in range(2):
         at = AppTest.from_file(APP, default_timeout=300).run()
         at.switch_page(PAGE)
@@ -254,7 +272,9 @@ def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure):
         at.run()
         times.append(time.perf_counter() - start)
         assert not at.exception, at.exception
-        assert len(at.get("plotly_chart")) == 2
+        assert len(at.get("plotly_chart")) == 1  # the training replay is drawn when its expander is opened
+        builds.append(len(built))
     print(f"\nInside imdb-gru script run: first session {times[0]:.2f} s, a fresh session after it {times[1]:.2f} s")
     record_figure("inside imdb-gru fresh session script run (s)", times[1])
-    assert times[1] < 3.0 and times[1] < times[0] / 3, times
+    assert builds == [1, 1], builds  # the first session built the figure; the fresh one reused it
+    assert times[1] < 3.0, times
