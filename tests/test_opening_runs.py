@@ -81,7 +81,7 @@ def test_a_link_to_a_missing_run_says_so(runs_root, monkeypatch, tmp_path):
     at.run()
     assert not at.exception, at.exception
     warning = " ".join(w.value for w in at.warning)
-    assert "There is no run named 'no\\-such\\-run'" in warning and "letters-validated" in warning  # quoted
+    assert "There is no run named 'no\\-such\\-run'" in warning and "letters\\-validated" in warning  # quoted
     assert Path(at.selectbox(key="inside.run").value).name == "letters-validated"
 
 
