@@ -2,8 +2,9 @@
 nothing is cut off. The quantity chips show their whole names; in every figure the step text (equations at step 0),
 the Play buttons, the time axis's step-0 tick and every letter or word under the input row are drawn, inside their
 chart and the page, and the letters and words stay in the input row's band (plotly hides an inside tick label that
-reaches past the axis ends, and a few-step figure has a fixed width its text must fit). Measured from the SVG
-bounding boxes; screenshots go to test-artifacts/."""
+reaches past the axis ends, and a few-step figure has a fixed width its text must fit); on the letters run the
+training replay, drawn once its expander is opened, is measured too. Measured from the SVG bounding boxes;
+screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -139,6 +140,11 @@ def test_nothing_is_cut_off_on_a_letters_run(streamlit_server, page, run):
     drawn(page)
     cell = "RNN" if run == "letters-4in" else "LSTM"
     page.get_by_text(re.compile(f"{cell} \\d+ units")).first.wait_for()
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the training replay waits to be opened
+    if run == "letters-4in":  # opened, it draws the same view as learned after the last epoch, measured too
+        page.get_by_text("Show the training replay").click()
+        page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()
+        drawn(page)
     names = {"RNN": ["h · hidden state", "pre · pre-activation"],
              "LSTM": ["h · hidden state", "c · cell state", "i · input gate", "f · forget gate", "g · candidate",
                       "o · output gate"]}
