@@ -184,7 +184,8 @@ def pick_run(task: str | None, key: str, empty: str, prefer: str | None = None, 
         st.stop()
     if prefer and prefer not in names.values():
         st.warning(f"There is no run named '{quote(prefer)}'{f' for the {task} task' if task else ''} here (it may "
-                   f"have been renamed or deleted); showing **{names[path]}** instead. The Runs page lists every run.",
+                   f"have been renamed or deleted); showing **{quote(names[path])}** instead. The Runs page lists "
+                   "every run.",
                    icon=":material/link_off:")
     try:
         run = load(path)

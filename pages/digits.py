@@ -56,6 +56,9 @@ try:
 except DrawingError as e:
     right.info(str(e), icon=":material/draw:")
     st.stop()
+except ValueError as e:  # the held-out images could not be loaded here (e.g. MNIST files not on this machine)
+    right.warning(run_access.quote(e, 600), icon=":material/warning:")
+    st.stop()
 
 r = reading.read(run, x, run_access.pick_layer(run, "digits_layer"), target)
 with right:

@@ -107,6 +107,9 @@ with st.expander("Training curves of this run"):
     st.caption(curves.READ_CURVES)
 if run["pretrained"]:
     st.caption("Bundled runs can't be renamed or deleted.")
+elif run.get("sweep"):
+    st.caption(f"Runs of a sweep stay in the sweep's folder, where its results table finds them: they can't be "
+               f"renamed or deleted one by one (the sweep is **{quote(run['sweep'])}** in the runs folder).")
 else:
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.text_input("New name", value=name, key=session.RENAME_PREFIX + name, max_chars=80, width=420,

@@ -7,9 +7,9 @@ A hook is ``fn(activation, hook_point) -> replacement | None``; the names are th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from torch import Tensor
 
@@ -70,14 +70,43 @@ def make_filter(names_filter: NamesFilter) -> NamePredicate:
     return lambda n: n in wanted
 
 
-@dataclass
 class HookPoint:
     """A named place in the replay. ``step`` is the time index while a per-step hook runs
-    (None for whole-sequence points: hook_embed / hook_input / hook_logits)."""
+    (None for whole-sequence points: hook_embed / hook_input / hook_logits).
 
-    name: str
-    hooks: list[HookFn] = field(default_factory=list)
-    step: int | None = None
+    ``hooks`` and ``step`` belong to the thread that attaches and runs them: one loaded model serves every browser
+    session (each script run is a thread of its own), and a hook one session attaches — a clamped gate — must never
+    fire in another session's replay of the same model."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._local = threading.local()
+
+    @property
+    def hooks(self) -> list[HookFn]:
+        """This thread's hooks, in the order they were attached."""
+        try:
+            return self._local.hooks
+        except AttributeError:
+            self._local.hooks = []
+            return self._local.hooks
+
+    @property
+    def step(self) -> int | None:
+        return getattr(self._local, "step", None)
+
+    @step.setter
+    def step(self, value: int | None) -> None:
+        self._local.step = value
+
+    def __repr__(self) -> str:
+        return f"HookPoint({self.name!r})"
+
+    def __deepcopy__(self, memo: dict) -> HookPoint:
+        return HookPoint(self.name)  # a copy starts with no hooks (attached ones are a with-block's, not the model's)
+
+    def __reduce__(self) -> tuple:
+        return (HookPoint, (self.name,))
 
     def __call__(self, t: Tensor, step: int | None = None) -> Tensor:
         self.step = step

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from rnn_core import build_model, fit, get_task
 from rnn_core.callbacks import Callback
 from rnn_core.runs import keeping, list_runs, load_run, save_run
-from rnn_core.runs.keeping import check_run_target, checkpoint_for, clean_leftovers
+from rnn_core.runs.keeping import check_run_target, checkpoint_for, clean_leftovers, temp_prefix
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +44,10 @@ def test_leftovers_of_a_killed_save_are_removed_and_a_moved_aside_run_put_back(t
     aside = tmp_path / f".replaced-{dead}-def"
     (aside / "mine").mkdir(parents=True)
     (aside / "mine" / "config.json").write_text("{}")
-    alive = tmp_path / f".saving-{os.getpid()}-ghi"  # a save in progress in this process: left alone
-    alive.mkdir()
+    alive = Path(tempfile.mkdtemp(prefix=temp_prefix("saving"), dir=tmp_path))  # a save in progress here: kept
+    # A killed server's save, from the same pid as this one (a restarted container's server is often pid 1 again).
+    (tmp_path / f".saving-{os.getpid()}-0badf00d-xyz").mkdir()
+    (tmp_path / f".saving-{os.getpid()}-ghi").mkdir()  # the same, named before saves carried a token
     notes = clean_leftovers(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mine", alive.name])
     assert (tmp_path / "mine" / "config.json").read_text() == "{}"

@@ -81,3 +81,42 @@ def test_side_by_side_trains_every_cell_with_one_seed(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any(t == "Training curves, overlaid" for t in titles(at))
+
+
+@pytest.mark.slow
+def test_a_one_step_input_explains_its_only_step():
+    """Connectivity on a one-letter input: one output step to explain, so no step slider (Streamlit refuses a slider
+    from 0 to 0) and no error; the page's other views still draw."""
+    at = open_page("letters-4in", **{"memory.conn.text": "a"})
+    assert not at.exception, at.exception
+    assert not [s for s in at.slider if s.key == "memory.conn.step"]
+    assert "Influence of each input step on the output at step 0" in titles(at)
+    assert any(t.startswith("|d loss / d h_t| of letters-4in") for t in titles(at))
+
+
+@pytest.mark.slow
+def test_side_by_side_needs_a_slot_for_every_cell(tmp_path, monkeypatch):
+    """A session already training two jobs has one slot left of three: the three-cell comparison is refused with a
+    message, not half-queued or crashed."""
+    monkeypatch.setenv("UNROLLED_RUNS_DIR", str(tmp_path))
+    from app.train.job_state import JobSpec
+    from app.train.panel import job_manager
+    from rnn_core.tasks import get_task
+
+    at = open_page("letters-4in")
+    me = at.session_state[session.SESSION_ID]
+    task = get_task("letters")
+    mcfg, tcfg = task.configs("default", epochs=2000)  # long enough to still run while the page is pressed
+    busy = [job_manager().submit(me, JobSpec(task="letters", model_cfg=mcfg, train_cfg=tcfg, preset="default"))
+            for _ in range(2)]
+    try:
+        at.selectbox(key=session.MEMORY_TASK).set_value("letters").run()
+        at.button[0].click().run()
+        assert not at.exception, at.exception
+        assert any("you already have 2 queued or running" in w.value for w in at.warning)
+        assert not at.session_state[session.MEMORY_JOBS] if session.MEMORY_JOBS in at.session_state else True
+        assert sum(s.state in ("queued", "running") for s in job_manager().jobs(me)) == 2  # none added
+    finally:
+        for j in busy:
+            job_manager().stop(me, j)
+            job_manager().wait(j, 120)

@@ -81,7 +81,7 @@ def test_a_link_to_a_missing_run_says_so(runs_root, monkeypatch, tmp_path):
     at.run()
     assert not at.exception, at.exception
     warning = " ".join(w.value for w in at.warning)
-    assert "There is no run named 'no\\-such\\-run'" in warning and "letters-validated" in warning  # quoted
+    assert "There is no run named 'no\\-such\\-run'" in warning and "letters\\-validated" in warning  # quoted
     assert Path(at.selectbox(key="inside.run").value).name == "letters-validated"
 
 
@@ -130,3 +130,27 @@ def test_a_sweep_runs_inside_link_names_it_with_its_sweep(tmp_path, monkeypatch)
     assert Path(at.selectbox(key="inside.run").value) == path
     at.run()  # the same link again, as a reload would: still that run, no "no run named" warning
     assert not at.warning and Path(at.selectbox(key="inside.run").value) == path
+
+
+def test_a_runs_saved_download_address_is_never_fetched_by_a_page(tmp_path, monkeypatch):
+    """An MNIST run (an imported archive, say) whose saved options name some address with downloading on: opening it
+    on Inside fetches nothing from that address — the page uses data already on this machine, and without it says so
+    instead of crashing."""
+    from localhttp import serve
+
+    from rnn_core.runs import load_run
+
+    with serve() as server:
+        task = get_task("digits", source="mnist", split="official", base_url=server.url("/mnist/"), download=True)
+        mcfg, tcfg = task.configs("default", epochs=1)
+        path = save_run(build_model(mcfg), task, tcfg, None, name="mnist-elsewhere", root=tmp_path / "runs",
+                        preset="default", status="stopped")
+        assert load_run(path).task.options["base_url"] == server.url("/mnist/")  # saved as it was given
+        monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path / "no-data"))
+        at = app(tmp_path / "runs", monkeypatch)
+        at.switch_page("pages/inside.py")
+        at.query_params["run"] = "mnist-elsewhere"
+        at.run()
+        assert not at.exception, at.exception
+        assert any("not on this machine" in e.value for e in at.error), [e.value for e in at.error]
+        assert server.hits == []

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from rnn_core.data import DownloadError
 from rnn_core.hooks import LOGITS
 from rnn_core.probe import probe_cache, probe_input, probe_target
 from rnn_core.runs import Run
@@ -39,7 +40,16 @@ def _val(task_name: str, state_json: str, seed: int):
     state = json.loads(state_json)
     task = get_task(task_name, **(state.get("options") or {}))
     task.restore(state)
-    splits = task.load(seed=seed)
+    # A page never downloads on a run's say-so: its saved options (an imported archive's included) could name any
+    # address. The data is used if it is already here, from the default source's file names.
+    if "download" in task.options:
+        task.options["download"] = False
+    if "base_url" in task.options:
+        task.options["base_url"] = get_task(task_name).options["base_url"]
+    try:
+        splits = task.load(seed=seed)
+    except DownloadError as e:
+        raise ValueError(f"This run's examples come from data that is not on this machine: {e}") from None
     return splits.val if len(splits.val) else splits.train
 
 

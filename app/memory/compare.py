@@ -17,7 +17,8 @@ from rnn_core.summary import hidden_for_budget, param_count
 from rnn_core.tasks import get_task, list_tasks, task_class
 
 from .. import run_access, session
-from ..train.job_state import JobSpec, Snapshot
+from ..train.job_manager import MAX_QUEUED_PER_SESSION, TooManyJobs
+from ..train.job_state import ACTIVE, JobSpec, Snapshot
 from ..train.panel import job_manager
 from . import figures
 
@@ -84,14 +85,25 @@ def form() -> Plan | None:
 
 
 def launch(plan: Plan) -> None:
-    """Queue one job per cell (same task options, data, seed and training settings) and show them."""
+    """Queue one job per cell (same task options, data, seed and training settings) and show them — all of them or
+    none: a comparison missing a cell is no comparison, so a session short of job slots is told so instead."""
     manager = job_manager()
-    ids = []
-    for mcfg in plan.models.values():
-        spec = JobSpec(task=plan.task, model_cfg=mcfg, train_cfg=plan.train, preset=plan.preset,
-                       task_options=plan.options)
-        ids.append(manager.submit(session.session_id(), spec))
-    st.session_state[session.MEMORY_JOBS] = ids
+    me = session.session_id()
+    busy = sum(1 for s in manager.jobs(me) if s.state in ACTIVE)
+    if busy + len(plan.models) > MAX_QUEUED_PER_SESSION:
+        st.warning(f"This needs {len(plan.models)} training jobs and you already have {busy} queued or running "
+                   f"(at most {MAX_QUEUED_PER_SESSION} at a time). Wait for them to finish, or stop them on the "
+                   "Train page, then press the button again.", icon=":material/hourglass_top:")
+        return
+    ids: list[str] = []
+    try:
+        for mcfg in plan.models.values():
+            spec = JobSpec(task=plan.task, model_cfg=mcfg, train_cfg=plan.train, preset=plan.preset,
+                           task_options=plan.options)
+            ids.append(manager.submit(me, spec))
+    except TooManyJobs as e:  # another tab of this session queued one meanwhile
+        st.warning(str(e), icon=":material/hourglass_top:")
+    st.session_state[session.MEMORY_JOBS] = ids  # the ones queued, shown either way
     st.session_state[session.MEMORY_ADDED] = []
 
 

@@ -55,8 +55,9 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     return text.unstack("cell").rename_axis(index="N", columns=None)
 
 
-def chart(path: Path) -> None:
-    """Accuracy against N for the sweep at ``path``, with its table."""
+def chart(path: Path, key: str = "") -> None:
+    """Accuracy against N for the sweep at ``path``, with its table; ``key`` prefixes the chart's key, for the same
+    sweep drawn twice on one page (picked below, and live as this session's sweep)."""
     try:
         folder = load_sweep(path)
     except (ValueError, OSError) as e:
@@ -67,7 +68,7 @@ def chart(path: Path) -> None:
         st.info(f"No finished runs in this sweep yet ({folder.state}).", icon=":material/hourglass_top:")
         return
     base = fig_metric_vs_field(frame, FIELD, METRIC, ["cell"])
-    st.plotly_chart(figures.fig_vs_n(base, 1 / len(TARGETS)), width="stretch", key=f"vs_n_{path.name}")
+    st.plotly_chart(figures.fig_vs_n(base, 1 / len(TARGETS)), width="stretch", key=f"{key}vs_n_{path.name}")
     st.caption(figures.READ["vs_n"])
     st.dataframe(table(frame), width="stretch")
     seconds = pd.to_numeric(frame["seconds"], errors="coerce").sum()
@@ -102,7 +103,7 @@ def _progress() -> None:
     if view.message:
         st.warning(view.message, icon=":material/warning:")
     if view.path is not None and done:
-        chart(view.path)
+        chart(view.path, key="live_")
 
 
 def live() -> None:

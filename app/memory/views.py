@@ -39,8 +39,8 @@ def gradient_flow(run: Run) -> None:
     steps = [str(t) for t in range(len(flow.mean_norm))]
     st.plotly_chart(figures.fig_grad_heatmap(flow.magnitude, steps, f"|d loss / d h_t| of {run.name}"),
                     width="stretch")
-    st.caption(figures.READ["grad_heat"] + f" Here the norm falls {flow.span:.1f} orders of magnitude from the "
-               "last step back to the first (negative: it grows)." if np.isfinite(flow.span) else "")
+    st.caption(figures.READ["grad_heat"] + (f" Here the norm falls {flow.span:.1f} orders of magnitude from the "
+               "last step back to the first (negative: it grows)." if np.isfinite(flow.span) else ""))
     others = {r["path"]: run_access.run_label(r) for r in run_access.usable_runs(run.task.name)
               if r["path"] != str(run.path)}
     picked = st.multiselect("Compare with", list(others), format_func=others.__getitem__, key=session.MEMORY_LINES,
@@ -95,8 +95,10 @@ def example(run: Run, key: str) -> tuple[torch.Tensor, list[str]]:
 def connectivity(run: Run) -> None:
     """Influence of every input step on the output at a chosen step."""
     x, steps = example(run, "memory.conn")
-    step = st.slider("Output step", 0, len(steps) - 1, len(steps) - 1, key="memory.conn.step",
-                     help="Whose output to explain: the last step is the sequence's answer.")
+    step = 0  # a one-step input has one output to explain (a slider from 0 to 0 is refused by Streamlit)
+    if len(steps) > 1:
+        step = st.slider("Output step", 0, len(steps) - 1, len(steps) - 1, key="memory.conn.step",
+                         help="Whose output to explain: the last step is the sequence's answer.")
     inf = diagnostics.influence(run, x, step)
     if inf.curve is None:
         st.markdown(figures.connectivity_html(steps, inf.shares, step), unsafe_allow_html=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -20,13 +21,16 @@ from ..train import History
 from .files import _root, safe_run_dir
 
 MIN_SECONDS_BETWEEN_SAVES = 1.0  # epochs shorter than this are saved at most once a second
-_LEFTOVER = re.compile(r"^\.(saving|replaced)-(\d+)-")
+_LEFTOVER = re.compile(r"^\.(saving|replaced)-(\d+)-(?:([0-9a-f]{8})-)?")
+# This process's own mark beside its pid: a server restarted in a container gets the same pid (often 1) as the one
+# that was killed, and its dead predecessor's leftovers must not look like saves of its own still in progress.
+_PROCESS_TOKEN = secrets.token_hex(4)
 
 
 def temp_prefix(kind: str) -> str:
-    """The hidden name prefix of a save's temporary folder: ``.saving-<pid>-`` or ``.replaced-<pid>-``, so
+    """The hidden name prefix of a save's temporary folder: ``.saving-<pid>-<token>-`` or ``.replaced-…``, so
     ``clean_leftovers`` can tell a save still in progress (its process alive) from one that was killed."""
-    return f".{kind}-{os.getpid()}-"
+    return f".{kind}-{os.getpid()}-{_PROCESS_TOKEN}-"
 
 
 def check_run_target(name: str | None, root: str | Path | None = None, overwrite: bool = False) -> Path:
@@ -56,7 +60,7 @@ def clean_leftovers(root: str | Path | None = None) -> list[str]:
         return done
     for d in base.iterdir():
         m = _LEFTOVER.match(d.name)
-        if not m or d.is_symlink() or not d.is_dir() or _alive(int(m.group(2))):
+        if not m or d.is_symlink() or not d.is_dir() or _alive(int(m.group(2)), m.group(3)):
             continue
         if m.group(1) == "replaced":
             for old in d.iterdir():
@@ -68,7 +72,11 @@ def clean_leftovers(root: str | Path | None = None) -> list[str]:
     return done
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, token: str | None) -> bool:
+    """Whether the process that made a save's folder may still be saving: its pid is running and, when the pid is
+    this process's own, the folder carries this process's token (else it is a dead predecessor's)."""
+    if pid == os.getpid():
+        return token == _PROCESS_TOKEN
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
