@@ -168,8 +168,7 @@ def _panel(polling: bool) -> None:
     ended = polling and not any(j.active for j in jobs)
     _draw(manager, sid, jobs)
     if ended:
-        # Every job has ended: redraw the whole page once, which stops the polling. Only now, after the outcome
-        # is drawn, so it is on screen while the page reruns.
+        # Every job has ended (the outcome is drawn above): redraw the whole page once, which stops the polling.
         st.rerun(scope="app")
 
 
