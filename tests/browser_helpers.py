@@ -89,3 +89,15 @@ def reset_canvas(page) -> None:
     page.get_by_role("button", name="Reset canvas & history").click()
     wait_idle(page, after_action=True)
     page.get_by_text("The canvas is blank").wait_for()
+
+
+def fresh_page(browser, viewport: dict, timeout: float = 60_000):
+    """(context, page): a new browser context — a fresh session with an empty cache — whose page collects console
+    errors and uncaught page errors in ``page.console_errors``. Close the context when done."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.console_errors = []
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
+    return context, page

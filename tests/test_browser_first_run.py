@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import assert_clean, wait_drawn, wait_idle
+from browser_helpers import assert_clean, fresh_page, wait_drawn, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -32,18 +32,9 @@ new MutationObserver(() => {
 """
 
 
-def _fresh(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.console_errors = []
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
-    return context, page
-
 
 def test_first_paint_shows_the_apps_navigation_and_a_heading(streamlit_server, browser, record_figure):
-    context, page = _fresh(browser)
+    context, page = fresh_page(browser, VIEWPORT)
     try:
         page.add_init_script(WATCH)
         page.goto(streamlit_server, wait_until="commit")
@@ -89,7 +80,7 @@ FRESH_LIMIT_S = 10.0  # uncached, the script alone took 10-19 s; a loaded machin
 def _open_imdb(browser, base: str) -> tuple[float, dict, list[str]]:
     """Open Inside on the bundled IMDB run in a new browser context (a fresh session): the seconds from navigation
     until the figure has drawn its heatmaps, the page's timeline (ms) and the spinner texts it showed."""
-    context, page = _fresh(browser)
+    context, page = fresh_page(browser, VIEWPORT)
     try:
         page.add_init_script(TIMELINE)
         start = time.perf_counter()
@@ -114,7 +105,7 @@ def test_the_bundled_imdb_run_opens_on_inside_quickly_in_a_fresh_session(streaml
     """Point 3: once one session has opened the bundled IMDB run on Inside, a fresh browser session shows the
     figure drawn within seconds (the goal is 3 s on a quiet machine; the time is printed), and the first load says
     what it is doing while it loads."""
-    warm_context, warm = _fresh(browser)
+    warm_context, warm = fresh_page(browser, VIEWPORT)
     try:  # the app's entrypoint first: a fresh server's very first deep link runs the page without it
         warm.goto(streamlit_server)
         warm.get_by_role("heading", name="Unrolled").first.wait_for()

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import assert_clean, choose, open_page, wait_drawn, wait_idle
+from browser_helpers import assert_clean, choose, fresh_page, open_page, wait_drawn, wait_idle
 
 from tests.test_inside_page import train_and_save
 
@@ -108,12 +108,7 @@ def snap(page, name: str) -> None:
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport=VIEWPORT)
-    p = context.new_page()
-    p.set_default_timeout(120_000)
-    p.console_errors = []
-    p.on("console", lambda msg: p.console_errors.append(msg.text) if msg.type == "error" else None)
-    p.on("pageerror", lambda exc: p.console_errors.append(f"pageerror: {exc}"))
+    context, p = fresh_page(browser, VIEWPORT, timeout=120_000)
     try:
         yield p
     finally:
