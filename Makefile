@@ -38,8 +38,9 @@ dev: venv
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501 --server.runOnSave true \
 		--server.fileWatcherType poll
 
+# The slowest tests are listed at the end, to keep the whole run under 20 minutes.
 test: venv $(TEST_STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 # Everything but the browser and slow tests (every test over ~5 s is marked slow): the quick check while working.
 test-fast: venv $(TEST_STAMP)

@@ -48,7 +48,15 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped by request").first.wait_for(timeout=60_000)
     wait_idle(page)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # loss and accuracy stay on the page
+    # Loss and accuracy stay on the page, and nothing else: waited for, because the box's outcome is drawn by the
+    # polling fragment and the whole page is redrawn just after it, so for a moment Streamlit may still hold
+    # elements it is about to drop (CI once counted 11 there).
+    charts = '[data-testid="stPlotlyChart"]'
+    try:
+        page.wait_for_function(f"() => document.querySelectorAll('{charts}').length === 2", timeout=30_000)
+    except Exception:
+        page.snap("train-stopped-charts")
+        raise AssertionError(f"{page.locator(charts).count()} charts on Train after Stop, not 2") from None
     assert_clean(page, "Train after Stop")
     page.snap("train-stopped")
 

@@ -263,6 +263,14 @@ def test_a_reused_worker_gives_each_run_the_result_it_gets_alone(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_local_ray_instance_runs_its_workers_at_the_callers_priority(ray_cluster):
+    """Ray nices its workers to 15 by default: beside any busy process they all but stop. The instance
+    ``connect`` starts runs them at this process's niceness, like the local backend's pool."""
+    niceness = ray_cluster.get(ray_cluster.remote(lambda: os.nice(0)).remote())
+    assert niceness == os.nice(0)
+
+
+@pytest.mark.slow
 def test_a_killed_ray_sweep_leaves_every_finished_run_readable(ray_cluster, tmp_path):
     # The same promise as the local backend's (test_sweep_cli): a sweep driving Ray is SIGKILLed while its second
     # run trains; the first run stays readable, and Ray stops the task of the driver that is gone.

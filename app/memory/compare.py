@@ -149,12 +149,26 @@ def add_saved(task: str) -> None:
                    help="Their recorded curves and final numbers join the comparison (e.g. runs of the sweep below).")
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def live() -> None:
-    """Curves and table of this session's side-by-side jobs and added runs, refreshed while they train."""
+def _snapshots() -> list[Snapshot]:
     manager = job_manager()
-    snaps = [s for j in st.session_state.get(session.MEMORY_JOBS, [])
-             if (s := manager.snapshot(session.session_id(), j)) is not None]
+    return [s for j in st.session_state.get(session.MEMORY_JOBS, [])
+            if (s := manager.snapshot(session.session_id(), j)) is not None]
+
+
+def live() -> None:
+    """Curves and table of this session's side-by-side jobs and added runs, re-drawn every POLL_SECONDS while a
+    job trains — only then: an idle page that polled would re-read every added run's curves from disk each second,
+    for every open tab."""
+    polling = any(s.active for s in _snapshots())
+    st.fragment(run_every=POLL_SECONDS if polling else None)(_live)(polling)
+
+
+def _live(polling: bool) -> None:
+    snaps = _snapshots()
+    if polling and not any(s.active for s in snaps):
+        # The last job has ended: redraw the whole page once, so the pickers below list the new runs and the
+        # polling stops.
+        st.rerun(scope="app")
     series, cells, table = _job_rows(snaps)
     more = _added_rows(list(st.session_state.get(session.MEMORY_ADDED, [])))
     series.update(more[0])
