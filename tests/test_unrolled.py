@@ -251,3 +251,25 @@ def test_quantities_are_rnn_cores_activations_with_the_states_first():
     for cell, acts in CELL_ACTIVATIONS.items():
         assert sorted(QUANTITIES[cell]) == sorted(acts) and QUANTITIES[cell][0] == "h"
     assert QUANTITIES["lstm"] == ("h", "c", "i", "f", "g", "o")
+
+
+def test_a_shared_figure_sends_the_same_json_from_its_frozen_dict():
+    """Inside's shared figures keep their dict form (app.inside.shared.freeze): what Streamlit sends is the same JSON
+    as the live figure's, and one session's send cannot change what the next one gets."""
+    import plotly.io as pio
+    import plotly.tools
+
+    from app.inside.shared import freeze
+
+    views, steps, inputs, pred = replay(seq=20)
+    fig = fig_unrolled(views, steps, "lstm", unit=1, inputs=inputs, prediction=pred)
+    assert len(fig.frames) == 20
+    live = pio.to_json(fig, validate=False)
+    frozen = freeze(fig)
+    # What st.plotly_chart does with a figure: to_dict(), then to_json(validate=False), which pops each trace's "uid".
+    sent = plotly.tools.return_figure_from_figure_or_data(frozen, validate_figure=True)
+    sent["data"][0]["name"] = "changed by one session"
+    assert pio.to_json(frozen, validate=False) == live
+    again = plotly.tools.return_figure_from_figure_or_data(frozen, validate_figure=True)
+    assert pio.to_json(again, validate=False) == live
+    assert frozen.layout.height == fig.layout.height and len(frozen.data) == len(fig.data)
