@@ -66,7 +66,7 @@ async def one_session(browser, base: str, i: int, train: bool) -> dict:
         shown = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').all_inner_texts()
         errors += [f"on the page: {t[:200]}" for t in shown]
         if train:
-            await page.get_by_role("button", name="Train", exact=True).click()
+            await page.get_by_role("button", name="Train", exact=True).click(timeout=RENDER_LIMIT_MS)
             await page.get_by_text("Saved as run").wait_for(timeout=TRAIN_LIMIT_MS)
             out["trained"] = True
     except Exception as e:
