@@ -10,6 +10,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from . import heap
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # section -> [(script, title, icon)]
@@ -90,4 +92,5 @@ def start_libraries() -> None:
     from .train import panel  # here, not at the top: the navigation above is drawn before this takes seconds
 
     panel.job_manager()
+    heap.freeze_loaded()  # the libraries just loaded stay out of every later garbage collection
     status.empty()

@@ -1,6 +1,7 @@
 """Load test: N browser sessions open at once, spread over Sentiment, Inside and Train (the first Train session
 also trains a letters model to the end), each timed from navigation to its first complete render. Prints the
-first-render p50 / p95 and every error as one JSON line.
+first-render p50 / p95, the server's health-check answer times while the sessions load (what a browser's
+connection checks wait for: Streamlit's client gives up on one after 15 s), and every error as one JSON line.
 
     .venv/bin/python scripts/load_test.py [--sessions 20] [--url http://127.0.0.1:8501]
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -77,18 +79,39 @@ async def one_session(browser, base: str, i: int, train: bool) -> dict:
     return out
 
 
+async def health_times(base: str, done: asyncio.Event, every: float = 1.0) -> list[float]:
+    """Time one health check a second (milliseconds each; a check with no answer in 60 s counts as 60 s) until
+    ``done``."""
+    times: list[float] = []
+
+    def check() -> float:
+        start = time.perf_counter()
+        _healthy(base, timeout=60)
+        return (time.perf_counter() - start) * 1000
+
+    while not done.is_set():
+        times.append(await asyncio.to_thread(check))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every)
+    return times
+
+
 async def run_load(base: str, sessions: int, chromium: str = CHROMIUM) -> dict:
     """Drive ``sessions`` sessions against ``base`` at once; return the figures."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=ARGS)
+        done = asyncio.Event()
         try:
             start = time.perf_counter()
+            probe = asyncio.create_task(health_times(base, done))
             trainer = next((i for i in range(sessions) if PAGES[i % len(PAGES)][0] == "train"), None)
             results = await asyncio.gather(*(one_session(browser, base, i, i == trainer) for i in range(sessions)))
             wall = time.perf_counter() - start
         finally:
+            done.set()
+            health = await probe
             await browser.close()
     times = [r["first_render_ms"] for r in results if "first_render_ms" in r]
     healthy = _healthy(base)
@@ -103,14 +126,16 @@ async def run_load(base: str, sessions: int, chromium: str = CHROMIUM) -> dict:
         "per_page_p50_ms": {p: round(statistics.median(t), 0) for p, _ in PAGES
                             if (t := [r["first_render_ms"] for r in results if r["page"] == p and
                                       "first_render_ms" in r])},
+        "health_check_p50_ms": round(statistics.median(health), 0) if health else None,
+        "health_check_max_ms": round(max(health), 0) if health else None,
         "wall_s": round(wall, 1),
         "server_healthy_after": healthy,
     }
 
 
-def _healthy(base: str) -> bool:
+def _healthy(base: str, timeout: float = 10) -> bool:
     try:
-        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=10) as r:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=timeout) as r:
             return r.status == 200
     except OSError:
         return False

@@ -40,6 +40,7 @@ def test_twenty_sessions_render_without_errors(streamlit_server, chromium_path, 
     print(figures)
     record_figure("load: first render p50 ms", figures["first_render_p50_ms"])
     record_figure("load: first render p95 ms", figures["first_render_p95_ms"])
+    record_figure("load: health check max ms", figures["health_check_max_ms"])
     assert figures["server_healthy_after"], "the server went down under load"
     assert figures["errors"] == [], figures["errors"]
     assert figures["rendered"] == n, figures
