@@ -148,9 +148,10 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
     # A deep link makes Streamlit probe /train/_stcore paths first (404s in the console): not this page's errors.
     page.console_errors = [e for e in page.console_errors if "404 (Not Found)" not in e]
     assert_clean(page, "train after the stops")
-    # The goal is 1 s on a quiet machine (the figures above). The stopped state also waits for the training step
-    # under way (one torch thread per job: a second or more for 64 reviews x 500 words). These limits hold on a
-    # loaded machine too (two CPUs, a CI run and CPU hogs beside it: acks of 4-6 s seen) and still catch a Stop
-    # that waits for a phase to end (loading IMDB the first time takes 40 s, an epoch minutes).
+    # The goal is 1 s (the figures above: acks of 0.14-0.44 s, quiet or beside two CPU hogs, since the server
+    # stopped collecting garbage after every script run; 4-6 s under load before). The stopped state also waits
+    # for the training step under way (one torch thread per job: a second or more for 64 reviews x 500 words).
+    # The limits are generous for a loaded CI machine and still catch a Stop that waits for a phase to end
+    # (loading IMDB the first time takes 40 s, an epoch minutes).
     assert all(ack < 10.0 for ack, _ in figures.values()), figures
     assert all(done < 20.0 for _, done in figures.values()), figures
