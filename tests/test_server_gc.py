@@ -17,7 +17,7 @@ def _python(code: str) -> str:
     return out.stdout.strip()
 
 
-def test_the_server_collects_no_garbage_after_every_script_run():
+def test_the_server_runs_no_full_collection_after_every_script_run():
     code = ("from streamlit import config; config.get_config_options(force_reparse=True); "
             "print(config.get_option('runner.postScriptGC'))")
     assert _python(code) == "False"
