@@ -1,4 +1,4 @@
-"""The server stays responsive between script runs: it runs no full garbage collection after each one (0.6-0.9 s
+"""The server stays responsive between script runs: it runs no full garbage collection after each one (0.3 s of CPU,
 holding the GIL with torch, plotly and scikit-learn loaded, after every half-second poll of a training job), and
 the libraries' objects are frozen out of Python's own collections while later garbage is still collected."""
 
