@@ -72,6 +72,13 @@ def test_every_page_opens_and_a_letters_run_trains_stops_and_plays_inside(stream
     box = page.get_by_role("textbox", name="Your input")
     box.fill("abcd")
     box.press("Control+Enter")
+    wait_idle(page, after_action=True)
+    # Play only once the figure shows the four typed letters: a Play pressed on the default input's figure
+    # (abcdabcd, 8 steps) is lost when the rerun replaces it, which CI once hit.
+    page.wait_for_function(
+        "() => { const s = [...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(g => ((g._fullLayout || {}).sliders || [])[0]).find(Boolean); return s && s.steps.length === 4; }",
+        timeout=90_000, polling=100)
     wait_idle(page)
     play = page.locator(".updatemenu-button", has_text="Play").first
     play.wait_for(timeout=90_000)
