@@ -7,6 +7,7 @@ from app import run_access, session
 from app.inside import examples, shared
 from app.inside.data import NAMES, ORDERS, QUANTITIES, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
+from app.light_chart import light_chart
 from rnn_core.hooks import DIRECTIONS, directions
 from rnn_core.probe import probe_epochs
 
@@ -90,8 +91,7 @@ def draw(ex, key: str, input_id: tuple) -> None:
         window=window_bounds(seq, length, start), inputs=ex.inputs,
         input_names=list(run.task.vocab.get("alphabet", "")) or None, prediction=ex.prediction, frame_ms=speed,
         prediction_title="p(next)" if run.task.name == "letters" else None))
-    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
-                    width="content" if fig.layout.width else "stretch")
+    light_chart(fig.spec, fig.id, key=key)
     st.caption(CAPTION)
     lines = [HOW_TO_READ[q] for q in qs] + [HOW_TO_READ["prediction." + run.task.kind]] + ([ex.note] if ex.note else [])
     if m.bidirectional and m.head == "last":

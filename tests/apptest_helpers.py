@@ -27,7 +27,13 @@ def open_app_page(script: str, timeout: float = 90, **state: Any) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The plotly figures the page sent: st.plotly_chart's, then the light charts' (app.light_chart, Inside's), each
+    in page order."""
+    from app.light_chart import COMPONENT
+
+    light = [c for c in at.get("bidi_component") if c.proto.component_name == COMPONENT]
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")] + [json.loads(c.proto.json)["figure"]
+                                                                         for c in light]
 
 
 def plotly_array(v) -> np.ndarray:

@@ -13,7 +13,7 @@ from browser_helpers import assert_clean, fresh_page, wait_drawn, wait_idle
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1400, "height": 1000}
-HEATMAP = '[data-testid="stPlotlyChart"] .hm image'
+CHARTS = ".unrolled-chart"  # Inside draws with the light chart (app.light_chart), not st.plotly_chart
 TITLES = {"Home", "Train", "Inside", "Memory", "Dynamics", "Sine playground", "Letters playground", "Sentiment",
           "Digits", "Tagging", "Runs", "Sweeps"}
 # Records every sidebar-link text and the time the main area first holds a heading, from the very first paint.
@@ -64,13 +64,13 @@ new MutationObserver(() => {
   const state = document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState;
   if (state === 'running') mark('running');
   if (state === 'notRunning' && 'running' in window.__ev) mark('notRunning');
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  const charts = [...document.querySelectorAll('.unrolled-chart')];
   if (charts.length && charts.every(c => c.querySelector('.hm image'))) mark('drawn ' + charts.length);
   document.querySelectorAll('[data-testid="stSpinner"]').forEach(s => window.__spinners.add(s.innerText.trim()));
 }).observe(document, {subtree: true, childList: true, attributes: true});
 """
 FIGURES = 1  # the review unrolled (the training replay below is drawn once its expander is opened)
-DRAWN = f"""() => {{ const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+DRAWN = f"""() => {{ const charts = [...document.querySelectorAll('{CHARTS}')];
     return charts.length === {FIGURES}
       && charts.every(c => c.querySelector('.main-svg') && c.querySelector('.hm image'));
 }}"""

@@ -21,14 +21,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VIEWPORT = {"width": 1400, "height": 1000}
 SLACK = 1.0  # px: sub-pixel rounding of text boxes
-# Every box the checks need, in viewport px, for each plotly chart on the page.
+# Every box the checks need, in viewport px, for each Inside figure on the page (drawn by app.light_chart).
 GEOMETRY = """() => {
   const box = e => { const b = e.getBoundingClientRect();
                      return {l: b.left, t: b.top, r: b.right, b: b.bottom, w: b.width, h: b.height}; };
   const main = document.querySelector('[data-testid="stMain"]');
   return {page: box(main), innerWidth: window.innerWidth,
-   charts: [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(el => {
-    const gd = el.querySelector('.js-plotly-plot'), fl = gd._fullLayout, svg = gd.querySelector('.main-svg');
+   charts: [...document.querySelectorAll('.unrolled-chart')].map(gd => {
+    const el = gd.closest('[data-testid="stElementContainer"]'), fl = gd._fullLayout;
+    const svg = gd.querySelector('.main-svg');
     const top = svg.getBoundingClientRect().top;
     const axes = Object.keys(fl).filter(k => /^xaxis\\d*$/.test(k)).map(k => fl[k]);
     const texts = ax => [...gd.querySelectorAll('g.' + ax._id + 'tick text')]
@@ -117,7 +118,7 @@ def page(browser, request):
 
 def drawn(page) -> None:
     wait_idle(page, 240_000)
-    page.wait_for_function("document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .hm image').length > 0",
+    page.wait_for_function("document.querySelectorAll('.unrolled-chart .hm image').length > 0",
                            timeout=240_000)
     wait_drawn(page, 120_000)
     wait_idle(page, 240_000)
@@ -135,10 +136,10 @@ def test_nothing_is_cut_off_on_a_letters_run(streamlit_server, page, run):
     drawn(page)
     cell = "RNN" if run == "letters-4in" else "LSTM"
     page.get_by_text(re.compile(f"{cell} \\d+ units")).first.wait_for()
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the training replay waits to be opened
+    assert page.locator(".unrolled-chart").count() == 1  # the training replay waits to be opened
     if run == "letters-4in":  # opened, it draws the same view as learned after the last epoch, measured too
         page.get_by_text("Show the training replay").click()
-        page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()
+        page.locator(".unrolled-chart").nth(1).wait_for()
         drawn(page)
     names = {"RNN": ["h · hidden state", "pre · pre-activation"],
              "LSTM": ["h · hidden state", "c · cell state", "i · input gate", "f · forget gate", "g · candidate",

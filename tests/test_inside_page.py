@@ -16,11 +16,13 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from app import session
+from app.light_chart import COMPONENT, plotly_js_version
 from rnn_core.model import build_model
 from rnn_core.probe import ProbeRecorder
 from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
+from tests.apptest_helpers import figures
 from tests.browser_helpers import choose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +67,7 @@ def page(runs_root: Path, monkeypatch, learn: bool = False, **query: str) -> App
 
 
 def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return figures(at)
 
 
 def array(a) -> np.ndarray:
@@ -91,7 +93,7 @@ def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
     monkeypatch.setattr("rnn_core.runs.files.pretrained_dir", lambda: empty)
     at = page(tmp_path / "runs", monkeypatch)
     assert any("No trained runs yet" in i.value and "Train" in i.value for i in at.info)
-    assert not at.get("plotly_chart") and not at.error
+    assert not specs(at) and not at.error
 
 
 @pytest.mark.slow
@@ -130,7 +132,7 @@ def test_typed_input_and_bad_input(saved, monkeypatch):
     assert "".join(step_text(main, t).split("input <b>")[1][0] for t in range(7)) == "abcdeab"
     at.text_area(key="inside.text.letters").set_value("xyz").run()
     assert not at.exception and any("not" in e.value and "a, b, c, d, e" in e.value for e in at.error)
-    assert not at.get("plotly_chart")
+    assert not specs(at)
 
 
 def test_review_handed_over_from_another_page_is_replayed(saved, monkeypatch):
@@ -173,10 +175,10 @@ def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figur
     at.text_area(key="inside.text.letters").set_value("abcde" * 100).run()  # 500 steps, 128 units, 6 quantities
     assert not at.exception, at.exception
     assert any("Showing steps 0–" in c.value and "of 500" in c.value for c in at.caption)
-    sent = at.get("plotly_chart")[0].proto.spec
+    sent = next(c.proto.json for c in at.get("bidi_component") if c.proto.component_name == COMPONENT)
     record_figure("inside_page_spec_bytes_500x128_lstm", len(sent))
     assert len(sent) < 2_000_000
-    main = json.loads(sent)
+    main = json.loads(sent)["figure"]
     assert 100 < len(main["frames"]) < 500
     at.slider(key=next(s.key for s in at.slider if s.key.startswith("inside.fig.start"))).set_value(200).run()
     assert not at.exception, at.exception
@@ -203,7 +205,7 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     page.get_by_text("RNN 3 units").first.wait_for()
     play = page.locator(".updatemenu-button", has_text="Play").first
     play.wait_for(timeout=90_000)
-    plot = "document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
+    plot = "document.querySelector('.unrolled-chart.js-plotly-plot')"
     text = ".annotation[data-index='0'] .annotation-text"  # the step's text: its frame rewrites it
     state = f"""() => {{ const gd = {plot}; const label = gd.querySelector("{text}");
         return {{active: gd._fullLayout.sliders[0].active, x0: gd._fullLayout.shapes[0].x0,
@@ -228,6 +230,13 @@ def test_play_animates_in_the_browser_and_keeps_the_heatmaps(streamlit_server, b
     page.wait_for_timeout(300)
     end = page.evaluate(state)
     assert end["x0"] == 2.5 and "step 3" in end["text"] and end["images"] == before["images"]
+    # A rerun that leaves the figure as it was (opening the training replay below it) keeps it where it was:
+    # the chart redraws only a figure it does not already show.
+    page.get_by_text("Show the training replay").click()
+    page.locator(".unrolled-chart").nth(1).wait_for(timeout=90_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    assert page.evaluate(state) == end
+    assert page.evaluate("() => window.Plotly.version") == plotly_js_version()  # the bundle from static/
     assert page.console_errors == [], page.console_errors
 
 
@@ -272,7 +281,7 @@ def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure, monkeypat
         at.run()
         times.append(time.perf_counter() - start)
         assert not at.exception, at.exception
-        assert len(at.get("plotly_chart")) == 1  # the training replay is drawn when its expander is opened
+        assert len(specs(at)) == 1  # the training replay is drawn when its expander is opened
         builds.append(len(built))
     print(f"\nInside imdb-gru script run: first session {times[0]:.2f} s, a fresh session after it {times[1]:.2f} s")
     record_figure("inside imdb-gru fresh session script run (s)", times[1])

@@ -253,23 +253,27 @@ def test_quantities_are_rnn_cores_activations_with_the_states_first():
     assert QUANTITIES["lstm"] == ("h", "c", "i", "f", "g", "o")
 
 
-def test_a_shared_figure_sends_the_same_json_from_its_frozen_dict():
-    """Inside's shared figures keep their dict form (app.inside.shared.freeze): what Streamlit sends is the same JSON
-    as the live figure's, and one session's send cannot change what the next one gets."""
+def test_a_shared_figure_is_built_once_and_sent_as_plotlys_own_json():
+    """Inside's shared figures (app.inside.shared): what the light chart sends is plotly's JSON of the figure, frames
+    included; one key builds once, and its id differs from another view's."""
     import plotly.io as pio
-    import plotly.tools
 
-    from app.inside.shared import freeze
+    from app.inside import shared
 
     views, steps, inputs, pred = replay(seq=20)
     fig = fig_unrolled(views, steps, "lstm", unit=1, inputs=inputs, prediction=pred)
     assert len(fig.frames) == 20
-    live = pio.to_json(fig, validate=False)
-    frozen = freeze(fig)
-    # What st.plotly_chart does with a figure: to_dict(), then to_json(validate=False), which pops each trace's "uid".
-    sent = plotly.tools.return_figure_from_figure_or_data(frozen, validate_figure=True)
-    sent["data"][0]["name"] = "changed by one session"
-    assert pio.to_json(frozen, validate=False) == live
-    again = plotly.tools.return_figure_from_figure_or_data(frozen, validate_figure=True)
-    assert pio.to_json(again, validate=False) == live
-    assert frozen.layout.height == fig.layout.height and len(frozen.data) == len(fig.data)
+    builds: list[int] = []
+
+    def make():
+        builds.append(1)
+        return fig
+
+    shared._built.clear()
+    first = shared.figure(("test-run", 1), make)
+    again = shared.figure(("test-run", 1), make)
+    other = shared.figure(("test-run", 2), make)
+    assert builds == [1, 1] and again is first and other.id != first.id
+    assert json.dumps(first.spec, sort_keys=True) == json.dumps(json.loads(pio.to_json(fig, validate=False)),
+                                                                sort_keys=True)
+    assert len(first.spec["frames"]) == 20 and first.spec["layout"]["height"] == fig.layout.height
