@@ -27,7 +27,7 @@ BUNDLE = "plotly-cartesian.min.js"
 COMPONENT = "unrolled_light_chart"
 
 # ``./app/static/…`` is relative to the page's URL, so it also works under a server.baseUrlPath.
-_LOADER = r"""
+_JS = r"""
 const BUNDLE = "./app/static/__BUNDLE__";
 
 function loadPlotly() {
@@ -41,9 +41,7 @@ function loadPlotly() {
   });
   return window.__unrolledPlotly;
 }
-""".replace("__BUNDLE__", BUNDLE)
 
-_JS = _LOADER + r"""
 function say(box, text) {
   const p = document.createElement("p");
   p.className = "unrolled-chart-error";
@@ -83,28 +81,15 @@ export default function ({ data, parentElement }) {
     if (window.Plotly) window.Plotly.purge(box);
   };
 }
-"""
-# Starts the download as soon as the page's script begins, so it overlaps the script run; a failure is reported
-# by the chart itself, which asks again.
-_PRELOAD_JS = _LOADER + r"""
-export default function () { loadPlotly().catch(() => {}); }
-"""
+""".replace("__BUNDLE__", BUNDLE)
 
 _component = st.components.v2.component(COMPONENT, html="<div></div>", js=_JS, isolate_styles=False)
-_preload = st.components.v2.component(f"{COMPONENT}_preload", html="<span></span>", js=_PRELOAD_JS,
-                                      isolate_styles=False)
 
 
 def figure_spec(fig: go.Figure) -> dict[str, Any]:
     """``fig`` in the form sent to the browser: plotly's JSON (arrays as base64 typed arrays), parsed back into a
     dict of plain values. Costs a full serialisation, so callers make it once per figure."""
     return json.loads(pio.to_json(fig, validate=False))
-
-
-def preload_light_chart() -> None:
-    """Start loading the chart library in this browser tab now (call it in the sidebar, at the top of a page that
-    will draw a light chart): the download and its evaluation then overlap the rest of the script run."""
-    _preload(key=f"{COMPONENT}_preload")
 
 
 def light_chart(spec: dict[str, Any], figure_id: str, key: str, config: dict[str, Any] | None = None) -> None:

@@ -7,15 +7,13 @@ from app import run_access, session
 from app.inside import examples, shared
 from app.inside.data import NAMES, ORDERS, QUANTITIES, max_window, unit_order, window_bounds
 from app.inside.figure import CAPTION, HOW_TO_READ, fig_unrolled
-from app.light_chart import light_chart, preload_light_chart
+from app.light_chart import light_chart
 from rnn_core.hooks import DIRECTIONS, directions
 from rnn_core.probe import probe_epochs
 
 ORDER_NAMES = {"index": "by index", "cluster": "similar units together", "peak": "by when they peak",
                "pc": "by leading component"}
 
-with st.sidebar:  # invisible: the figure's chart library starts loading while the run and its input load
-    preload_light_chart()
 st.title("Inside")
 st.write(
     "Pick a trained run and an input, and see the network unrolled over it: time runs left to right, and for "
