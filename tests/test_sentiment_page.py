@@ -16,6 +16,7 @@ from app.playgrounds import sentiment as S
 from app.train.baseline import BASELINE_LABEL
 from rnn_core.model import build_model
 from rnn_core.runs import load_run, save_run
+from tests.apptest_helpers import figures
 
 REPO = Path(__file__).resolve().parents[1]
 APP, PAGE = str(REPO / "streamlit_app.py"), "pages/sentiment.py"
@@ -171,7 +172,7 @@ def test_look_inside_opens_the_inside_page_on_this_run_and_review(bundled):
     assert Path(at.selectbox(key=session.INSIDE_RUN).value).name == bundled.path.name
     assert at.radio(key="inside.source").value == "Your own input"
     assert at.text_area(key="inside.text.imdb").value == S.EXAMPLES["Not bad"]
-    assert at.get("plotly_chart"), "the unrolled heatmaps of the review"
+    assert any(t["type"] == "heatmap" for f in figures(at) for t in f["data"]), "the unrolled heatmaps of the review"
 
 
 def test_train_page_shows_the_baseline_beside_the_rnns_for_imdb_only(monkeypatch, runs_dir, bundled):
