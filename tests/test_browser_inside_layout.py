@@ -63,6 +63,9 @@ def inside(outer: dict, inner: dict, what: str) -> None:
 
 
 def check_layout(page, where: str, quantities: list[str]) -> None:
+    # Each widget's code loads on its first use in a tab, and the figure may now be drawn before the quantity
+    # picker's has arrived: wait for the picker's chips to be there.
+    page.locator('[data-testid="stMultiSelect"]', has_text="Show").locator("[data-tag]").first.wait_for()
     chips = page.evaluate(CHIPS)
     assert [c["text"] for c in chips["chips"]] == quantities, chips
     for c in chips["chips"]:

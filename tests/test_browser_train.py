@@ -102,11 +102,12 @@ def test_curves_in_view_and_stop_within_a_second_in_every_phase(streamlit_server
     wait_idle(page)
     figures: dict[str, tuple[float, float]] = {}
 
-    # Loading data (the parsed corpus is cached on disk; splitting and encoding still take a moment).
-    loading_tries = _catch(page, figures, "Loading data", BEFORE_TRAINING)
-    # Building the model: the phase may end between the box drawing it and the click reaching the server.
-    tries = _catch(page, figures, "Building the model", re.compile(f"{BEFORE_TRAINING.pattern}|"
-                                                                   f"{STOPPED_TRAINING.pattern}"))
+    # Loading data (the parsed corpus is cached on disk; splitting and encoding still take a moment), then building
+    # the model. Either phase may end between the box drawing it and the click reaching the server (the box polls
+    # twice a second): then the job stops in the next phase, as it should, and both outcomes count.
+    either = re.compile(f"{BEFORE_TRAINING.pattern}|{STOPPED_TRAINING.pattern}")
+    loading_tries = _catch(page, figures, "Loading data", either)
+    tries = _catch(page, figures, "Building the model", either)
 
     # Training: the curves are drawn, both within the window without scrolling.
     _train(page)
