@@ -66,10 +66,6 @@ def page(runs_root: Path, monkeypatch, learn: bool = False, **query: str) -> App
     return at
 
 
-def specs(at: AppTest) -> list[dict]:
-    return figures(at)
-
-
 def array(a) -> np.ndarray:
     """A plotly JSON array: a list, or the typed-array form {"dtype", "bdata", "shape"}."""
     if isinstance(a, dict):
@@ -93,18 +89,18 @@ def test_no_runs_says_to_train_one_first(tmp_path, monkeypatch):
     monkeypatch.setattr("rnn_core.runs.files.pretrained_dir", lambda: empty)
     at = page(tmp_path / "runs", monkeypatch)
     assert any("No trained runs yet" in i.value and "Train" in i.value for i in at.info)
-    assert not specs(at) and not at.error
+    assert not figures(at) and not at.error
 
 
 @pytest.mark.slow
 def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     # The training replay is drawn only once its expander is opened: one figure for a fresh browser to draw.
     at = page(saved, monkeypatch, run="letters-4in-rnn")
-    assert len(specs(at)) == 1 and [e.label for e in at.expander] == ["Show the training replay"]
+    assert len(figures(at)) == 1 and [e.label for e in at.expander] == ["Show the training replay"]
     assert all(s.key != "inside.epoch.letters-4in-rnn" for s in at.select_slider)
     at = page(saved, monkeypatch, learn=True, run="letters-4in-rnn")
     assert at.title[0].value == "Inside"
-    main, learn = specs(at)
+    main, learn = figures(at)
     assert {t["name"] for t in main["data"] if t.get("name", "").startswith("fwd ")} == {"fwd h", "fwd pre"}
     assert array(heatmap(main, "fwd h")["z"]).shape == (3, 4)  # [units, steps] of abcd
     assert len(main["frames"]) == 4 and len(main["layout"]["sliders"][0]["steps"]) == 4
@@ -118,7 +114,7 @@ def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     assert epoch.value == 30 and epoch.options[0] == "0"
     epoch.set_value(0).run()
     assert not at.exception, at.exception
-    untrained = array(heatmap(specs(at)[1], "fwd h")["z"])
+    untrained = array(heatmap(figures(at)[1], "fwd h")["z"])
     assert np.abs(untrained - array(heatmap(main, "fwd h")["z"])).max() > 1e-2  # learning moved the state
 
 
@@ -127,12 +123,12 @@ def test_typed_input_and_bad_input(saved, monkeypatch):
     at.radio(key="inside.source").set_value("Your own input").run()
     at.text_area(key="inside.text.letters").set_value("abcdeab").run()
     assert not at.exception, at.exception
-    main = specs(at)[0]
+    main = figures(at)[0]
     assert len(main["frames"]) == 7
     assert "".join(step_text(main, t).split("input <b>")[1][0] for t in range(7)) == "abcdeab"
     at.text_area(key="inside.text.letters").set_value("xyz").run()
     assert not at.exception and any("not" in e.value and "a, b, c, d, e" in e.value for e in at.error)
-    assert not specs(at)
+    assert not figures(at)
 
 
 def test_review_handed_over_from_another_page_is_replayed(saved, monkeypatch):
@@ -143,12 +139,12 @@ def test_review_handed_over_from_another_page_is_replayed(saved, monkeypatch):
     assert not at.exception, at.exception
     assert Path(at.selectbox(key="inside.run").value).name == "letters-4in-rnn"
     assert at.radio(key="inside.source").value == "Your own input"
-    assert len(specs(at)[0]["frames"]) == 5 and at.query_params["run"] == "letters-4in-rnn"
+    assert len(figures(at)[0]["frames"]) == 5 and at.query_params["run"] == "letters-4in-rnn"
 
 
 def test_bidirectional_run_side_by_side_with_true_prefix_predictions(saved, monkeypatch):
     at = page(saved, monkeypatch, run="letters-bigru")
-    main = specs(at)[0]
+    main = figures(at)[0]
     names = {t.get("name") for t in main["data"]}
     assert {"fwd h", "fwd r", "fwd z", "fwd n", "bwd h", "bwd r", "bwd z", "bwd n"} <= names
     assert "bwd" in step_text(main, 0)
@@ -182,7 +178,7 @@ def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figur
     assert 100 < len(main["frames"]) < 500
     at.slider(key=next(s.key for s in at.slider if s.key.startswith("inside.fig.start"))).set_value(200).run()
     assert not at.exception, at.exception
-    assert array(heatmap(specs(at)[0], "fwd c")["x"])[0] == 200
+    assert array(heatmap(figures(at)[0], "fwd c")["x"])[0] == 200
 
 
 @pytest.mark.browser
@@ -281,7 +277,7 @@ def test_the_bundled_imdb_run_is_shared_across_sessions(record_figure, monkeypat
         at.run()
         times.append(time.perf_counter() - start)
         assert not at.exception, at.exception
-        assert len(specs(at)) == 1  # the training replay is drawn when its expander is opened
+        assert len(figures(at)) == 1  # the training replay is drawn when its expander is opened
         builds.append(len(built))
     print(f"\nInside imdb-gru script run: first session {times[0]:.2f} s, a fresh session after it {times[1]:.2f} s")
     record_figure("inside imdb-gru fresh session script run (s)", times[1])

@@ -6,8 +6,6 @@ test_browser_inside_layout.py."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import plotly
 import pytest
 
 from app.light_chart import BUNDLE, STATIC, plotly_js_version
+from tests.test_server_gc import _python
 from tests.test_unrolled import fig_unrolled, replay
 
-REPO = Path(__file__).resolve().parents[1]
 FULL_BUNDLE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -43,9 +41,7 @@ def test_the_bundle_draws_every_trace_type_of_an_inside_figure(cell, bidirection
 def test_the_repository_config_serves_static_files():
     code = ("from streamlit import config; config.get_config_options(force_reparse=True); "
             "print(config.get_option('server.enableStaticServing'))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "True"
+    assert _python(code) == "True"
 
 
 @pytest.mark.slow
