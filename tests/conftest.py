@@ -170,28 +170,64 @@ def browser_page(browser, request):
         context.close()
 
 
+# ----------------------------------------------------------------------------------------- parallel runs
+# make test runs the suite in two worker processes (pytest -n 2 --dist loadfile): a test file stays in one worker,
+# and the files holding browser tests all go to the same worker, one after another, so that one app server and one
+# chromium run at a time while the other worker takes the remaining files.
+BROWSER_FILES = re.compile(r"(^|/)test_(browser\w*|inside_page|light_chart|load|server_watch)\.py$")
+
+
+def pytest_collection_modifyitems(config, items):
+    stray = sorted({i.nodeid.split("::")[0] for i in items if i.get_closest_marker("browser")
+                    and not BROWSER_FILES.search(i.nodeid.split("::")[0])})
+    if stray:
+        raise pytest.UsageError(f"browser tests in {', '.join(stray)}: add the file to BROWSER_FILES in conftest.py, "
+                                "so that parallel runs keep the browser tests in one worker")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "browser files" if BROWSER_FILES.search(path) else path
+
+    return BrowserFilesTogether(config, log)
+
+
 # --------------------------------------------------------------------------------------------- figures
-def pytest_configure(config):
-    config._unrolled_figures = {}
+FIGURE = "unrolled_figure"  # a measured figure travels in the test report's user_properties (so xdist relays it)
+_figures: dict[str, float] = {}
 
 
 @pytest.fixture
 def record_figure(request):
     """``record_figure(name, value)``: keep the largest value seen under ``name`` and print it in the
-    terminal summary, so measured figures (parity error, ...) show up in every CI log."""
-    figures = request.config._unrolled_figures
+    terminal summary, so measured figures (parity error, ...) show up in every CI log. The value rides on the
+    test's report, which reaches the controlling process also when the tests run in parallel workers."""
 
     def record(name: str, value: float) -> None:
-        figures[name] = max(value, figures.get(name, float("-inf")))
+        request.node.user_properties.append((FIGURE, (name, float(value))))
 
     return record
 
 
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":  # one report per test carries the values recorded during it
+        for key, value in report.user_properties:
+            if key == FIGURE:
+                name, number = value
+                _figures[name] = max(number, _figures.get(name, float("-inf")))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    figures = getattr(config, "_unrolled_figures", {})
-    if figures:
+    if _figures:
         terminalreporter.section("measured figures")
-        for name, value in sorted(figures.items()):
+        for name, value in sorted(_figures.items()):
             terminalreporter.write_line(f"{name}: {value:.3g}")
 
 

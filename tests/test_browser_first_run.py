@@ -10,7 +10,7 @@ import time
 import pytest
 from browser_helpers import assert_clean, fresh_page, wait_drawn, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.quiet]  # it times loads: run alone (make test)
 
 VIEWPORT = {"width": 1400, "height": 1000}
 CHARTS = ".unrolled-chart"  # Inside draws with the light chart (app.light_chart), not st.plotly_chart

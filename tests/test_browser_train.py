@@ -10,7 +10,7 @@ import re
 import pytest
 from browser_helpers import assert_clean, open_page, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.quiet]  # it times Stop: run alone (make test)
 
 VIEWPORT = {"width": 1400, "height": 1000}
 CHART = '[data-testid="stPlotlyChart"]'

@@ -30,6 +30,7 @@ def test_percentile_interpolates_between_ranks():
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.quiet  # 20 sessions on two cores: run alone (make test)
 def test_twenty_sessions_render_without_errors(streamlit_server, chromium_path, record_figure):
     lt = _load_script()
     n = int(os.environ.get("UNROLLED_LOAD_SESSIONS", "20"))

@@ -58,7 +58,8 @@ def test_every_requirement_is_pinned_exactly():
 
 
 # Import name -> distribution name where the two differ.
-DISTRIBUTIONS = {"PIL": "pillow", "sklearn": "scikit-learn", "streamlit_drawable_canvas": "streamlit-drawable-canvas"}
+DISTRIBUTIONS = {"PIL": "pillow", "sklearn": "scikit-learn", "streamlit_drawable_canvas": "streamlit-drawable-canvas",
+                 "xdist": "pytest-xdist"}
 # The project's own packages, and the tests' modules (tests import their helpers by bare name).
 LOCAL = {"rnn_core", "app", "tests", *(p.stem for p in (REPO / "tests").glob("*.py"))}
 
