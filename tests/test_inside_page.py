@@ -5,7 +5,6 @@ figure Streamlit sends stays under 2 MB."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
@@ -22,7 +21,7 @@ from rnn_core.probe import ProbeRecorder
 from rnn_core.runs import load_run, save_run
 from rnn_core.tasks import get_task
 from rnn_core.train import fit
-from tests.apptest_helpers import figures
+from tests.apptest_helpers import figures, plotly_array
 from tests.browser_helpers import choose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,14 +65,6 @@ def page(runs_root: Path, monkeypatch, learn: bool = False, **query: str) -> App
     return at
 
 
-def array(a) -> np.ndarray:
-    """A plotly JSON array: a list, or the typed-array form {"dtype", "bdata", "shape"}."""
-    if isinstance(a, dict):
-        out = np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"])
-        return out.reshape([int(s) for s in str(a["shape"]).split(",")]) if "shape" in a else out
-    return np.asarray(a)
-
-
 def step_text(spec: dict, t: int) -> str:
     """The text (equations, prediction) the figure shows at the ``t``-th step of its window: its frame rewrites it."""
     return spec["frames"][t]["layout"]["annotations"][0]["text"]
@@ -102,20 +93,21 @@ def test_letters_run_unrolled_with_probe_replay(saved, monkeypatch):
     assert at.title[0].value == "Inside"
     main, learn = figures(at)
     assert {t["name"] for t in main["data"] if t.get("name", "").startswith("fwd ")} == {"fwd h", "fwd pre"}
-    assert array(heatmap(main, "fwd h")["z"]).shape == (3, 4)  # [units, steps] of abcd
+    assert plotly_array(heatmap(main, "fwd h")["z"]).shape == (3, 4)  # [units, steps] of abcd
     assert len(main["frames"]) == 4 and len(main["layout"]["sliders"][0]["steps"]) == 4
     assert "tanh(pre)" in step_text(main, 2)
     captions = " ".join(c.value for c in at.caption)
     assert "How to read this" in captions and "Hidden state h" in captions and "Pre-activation" in captions
     # The probe's last epoch is what the trained network does on the same example.
-    np.testing.assert_allclose(array(heatmap(learn, "fwd h")["z"]), array(heatmap(main, "fwd h")["z"]), atol=1e-6)
+    np.testing.assert_allclose(plotly_array(heatmap(learn, "fwd h")["z"]), plotly_array(heatmap(main, "fwd h")["z"]),
+                               atol=1e-6)
     assert at.subheader[0].value == "Watch the hidden state learn"  # a plain RNN has no gates
     epoch = at.select_slider(key="inside.epoch.letters-4in-rnn")
     assert epoch.value == 30 and epoch.options[0] == "0"
     epoch.set_value(0).run()
     assert not at.exception, at.exception
-    untrained = array(heatmap(figures(at)[1], "fwd h")["z"])
-    assert np.abs(untrained - array(heatmap(main, "fwd h")["z"])).max() > 1e-2  # learning moved the state
+    untrained = plotly_array(heatmap(figures(at)[1], "fwd h")["z"])
+    assert np.abs(untrained - plotly_array(heatmap(main, "fwd h")["z"])).max() > 1e-2  # learning moved the state
 
 
 def test_typed_input_and_bad_input(saved, monkeypatch):
@@ -178,7 +170,7 @@ def test_long_input_is_windowed_and_stays_light(saved, monkeypatch, record_figur
     assert 100 < len(main["frames"]) < 500
     at.slider(key=next(s.key for s in at.slider if s.key.startswith("inside.fig.start"))).set_value(200).run()
     assert not at.exception, at.exception
-    assert array(heatmap(figures(at)[0], "fwd c")["x"])[0] == 200
+    assert plotly_array(heatmap(figures(at)[0], "fwd c")["x"])[0] == 200
 
 
 @pytest.mark.browser
