@@ -60,8 +60,8 @@ def test_every_requirement_is_pinned_exactly():
 # Import name -> distribution name where the two differ.
 DISTRIBUTIONS = {"PIL": "pillow", "sklearn": "scikit-learn", "streamlit_drawable_canvas": "streamlit-drawable-canvas",
                  "xdist": "pytest-xdist"}
-# The project's own packages, and the tests' modules (tests import their helpers by bare name).
-LOCAL = {"rnn_core", "app", "tests", *(p.stem for p in (REPO / "tests").glob("*.py"))}
+# The project's own packages, and the tests' and scripts' modules (each imports its siblings by bare name).
+LOCAL = {"rnn_core", "app", "tests", *(p.stem for p in [*REPO.glob("tests/*.py"), *REPO.glob("scripts/*.py")])}
 
 
 def test_every_third_party_import_is_a_pinned_requirement():
