@@ -48,9 +48,10 @@ test: venv $(TEST_STAMP) browser
 	$(PY) -m pytest -m quiet --durations=5 || status=$$?; \
 	exit $$status
 
-# Everything but the browser and slow tests (every test over ~5 s is marked slow): the quick check while working.
+# Everything but the browser and slow tests (every test over ~5 s is marked slow), in two worker processes: the
+# quick check while working.
 test-fast: venv $(TEST_STAMP)
-	$(PY) -m pytest -m "not browser and not slow" -q
+	$(PY) -m pytest -m "not browser and not slow" -q -n 2 --dist loadfile
 
 # Browser tests drive Debian's chromium through Playwright (no browser download needed).
 browser:
