@@ -42,10 +42,11 @@ function loadPlotly() {
   return window.__unrolledPlotly;
 }
 
-function say(box, text) {
+function say(box, text, kind = "error") {
   const p = document.createElement("p");
-  p.className = "unrolled-chart-error";
+  p.className = "unrolled-chart-" + kind;
   p.textContent = text;
+  if (kind === "wait") p.style.opacity = "0.65";
   box.replaceChildren(p);
 }
 
@@ -61,9 +62,12 @@ export default function ({ data, parentElement }) {
     const fig = data.figure, layout = fig.layout || {};
     box.style.width = layout.width ? layout.width + "px" : "100%";
     box.style.minHeight = (layout.height || 450) + "px";
+    // A fresh tab fetches and compiles the library first (about a second on two cores): say so meanwhile.
+    if (!window.Plotly && !box.classList.contains("js-plotly-plot")) say(box, "Loading the chart library…", "wait");
     loadPlotly().then((Plotly) => {
       if (box.dataset.figure !== data.id) return;  // a newer figure arrived while the library loaded
-      box.querySelector(".unrolled-chart-error")?.remove();
+      // Removed in the same task that draws, so no blank frame comes between the message and the figure.
+      box.querySelectorAll(".unrolled-chart-error, .unrolled-chart-wait").forEach((p) => p.remove());
       return Plotly.react(box, {data: fig.data, layout: layout, frames: fig.frames || [], config: data.config})
         .catch((e) => {
           box.dataset.figure = "";

@@ -72,3 +72,24 @@ def test_a_chart_library_that_cannot_load_is_said_on_the_page_and_a_reload_draws
         assert page.get_by_text("The chart library could not be loaded").count() == 0
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_the_figure_says_the_library_is_loading_until_it_draws(streamlit_server, browser):
+    """While a fresh tab still fetches the chart library, the figure's place says so (not an empty space); the
+    message is gone once the heatmaps are drawn."""
+    from browser_helpers import fresh_page
+
+    context, page = fresh_page(browser, {"width": 1400, "height": 1000}, timeout=120_000)
+    held = []
+    try:
+        page.route(f"**/app/static/{BUNDLE}", lambda route: held.append(route))  # held until the test lets it go
+        page.goto(f"{streamlit_server}/inside?run=letters-4in")
+        page.locator(".unrolled-chart").get_by_text("Loading the chart library…").wait_for()
+        assert page.locator(".unrolled-chart .main-svg").count() == 0
+        assert len(held) == 1, "the page asked for the library once"
+        held[0].continue_()
+        page.wait_for_selector(".unrolled-chart .hm image", timeout=120_000)
+        assert page.locator(".unrolled-chart-wait").count() == 0
+    finally:
+        context.close()
