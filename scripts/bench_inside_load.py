@@ -109,6 +109,7 @@ def one_load(browser, base: str, server_pid: int | None) -> dict:
     finally:
         context.close()
     cpu = {k: round(after[k] - before.get(k, 0.0), 2) for k in after if after[k] - before.get(k, 0.0) > 0.005}
+
     def ms(t: float | None) -> int | None:  # a milestone the observer did not see stays None
         return None if t is None else round(t)
 
@@ -120,7 +121,7 @@ def one_load(browser, base: str, server_pid: int | None) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--url", help="a running server (default: start one; CPU is then split per process)")
+    ap.add_argument("--url", help="a running server (default: start one, whose CPU is then counted too)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
