@@ -14,20 +14,21 @@ CHROMIUM := /usr/bin/chromium
 
 venv: $(STAMP)
 
+# Installs a requirements file. pip compiles every installed module to bytecode on one core; compileall does it on
+# all of them (a fresh install: 99 s instead of 124 s on two cores). Its status is ignored: bytecode is only a cache,
+# and a few of torch's test files use newer syntax than this Python and never compile (pip skips them the same way).
+install = $(PY) -m pip install --disable-pip-version-check -q --no-compile -r $(1) && \
+	{ $(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1 || true; }
+
 # The stamp is newer than requirements.txt once the pinned set is installed, so re-runs are instant.
-# pip compiles every installed module to bytecode on one core; compileall does it on all of them (a fresh install:
-# 99 s instead of 124 s on two cores). Its status is ignored: bytecode is only a cache, and a few of torch's test
-# files use newer syntax than this Python and never compile (pip skips them the same way).
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
-	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1 || true
+	$(call install,requirements.txt)
 	@touch $(STAMP)
 
 # The test suite's extras (Ray, for the sweep tests' ray backend) on top of the app's pinned set.
 $(TEST_STAMP): $(STAMP) requirements-test.txt
-	$(PY) -m pip install --disable-pip-version-check -q --no-compile -r requirements-test.txt
-	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1 || true
+	$(call install,requirements-test.txt)
 	@touch $(TEST_STAMP)
 
 # No file watcher: a person using the app edits no source, and the default watcher puts an inotify watch on every
