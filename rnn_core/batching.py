@@ -51,12 +51,18 @@ def make_batch(data: SeqData, idx: Tensor, device: torch.device) -> tuple[Tensor
     return x.to(device, non_blocking=True), y.to(device, non_blocking=True), lengths
 
 
+def bucketing(bucket: bool, lengths: Tensor) -> bool:
+    """Whether to bucket a split: only when asked and its lengths differ (equal lengths leave nothing to save)."""
+    return bucket and bool((lengths != lengths.max()).any())
+
+
 def iterate_batches(
-    data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True
+    data: SeqData, batch_size: int, device: torch.device, seed: int = 0, bucket: bool = True, pool_batches: int = 50
 ) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-    """One shuffled epoch of (x, y, lengths) batches, exactly as ``fit`` draws them (used by the benchmark)."""
+    """One shuffled epoch of (x, y, lengths) batches, exactly as ``fit``'s first epoch draws them for the same
+    settings (used by the benchmark)."""
     gen = torch.Generator().manual_seed(seed)
-    for idx in batch_indices(data.lengths, batch_size, True, bucket, gen):
+    for idx in batch_indices(data.lengths, batch_size, True, bucketing(bucket, data.lengths), gen, pool_batches):
         yield make_batch(data, idx, device)
 
 

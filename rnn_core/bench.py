@@ -6,7 +6,9 @@ Figures, not assertions: speed goals are checked by reading this output, never b
 
 from __future__ import annotations
 
+import contextlib
 import statistics
+import threading
 import time
 from collections.abc import Callable
 
@@ -16,6 +18,7 @@ from torch import nn
 from .batching import iterate_batches
 from .callbacks import BatchEnd, Callback
 from .config import ModelConfig, TrainConfig
+from .denormals import flushed_denormals
 from .hooks import make_filter
 from .model import build_model
 from .replay import cache_by_steps
@@ -43,19 +46,22 @@ def synthetic_splits(n: int, seq: int, vocab: int, seed: int = 0) -> Splits:
     return Splits(train, val)
 
 
-def _bare_epoch(model: nn.Module, train: SeqData, cfg: TrainConfig) -> float:
-    """The plainest correct torch loop over the same batches fit draws; returns seconds."""
+def _bare_epoch(model: nn.Module, train: SeqData, cfg: TrainConfig, flush: bool = True) -> float:
+    """The plainest correct torch loop over the same batches fit draws; returns seconds. ``flush``: flush denormals
+    as fit does, so that the ratio measures fit's own overhead rather than a floating-point mode."""
     opt = make_optimizer(model.parameters(), cfg)
     model.train()
     start = time.perf_counter()
-    for x, y, lengths in iterate_batches(train, cfg.batch_size, torch.device("cpu"), seed=cfg.seed, bucket=cfg.bucket):
-        out = model(x, lengths)
-        loss = nn.functional.cross_entropy(out, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.clip_grad > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-        opt.step()
+    batches = iterate_batches(train, cfg.batch_size, torch.device("cpu"), cfg.seed, cfg.bucket, cfg.bucket_pool)
+    with flushed_denormals() if flush else contextlib.nullcontext():
+        for x, y, lengths in batches:
+            out = model(x, lengths)
+            loss = nn.functional.cross_entropy(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip_grad > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+            opt.step()
     return time.perf_counter() - start
 
 
@@ -108,7 +114,17 @@ def bench_fit_overhead(
             run()
         log(f"  repeat {r + 1}/{repeats}: fit {tokens / fit_s[-1]:,.0f} tok/s, bare {tokens / bare_s[-1]:,.0f} tok/s")
     fit_tps, bare_tps = tokens / min(fit_s), tokens / min(bare_s)
-    return {"fit_tokens_per_s": fit_tps, "bare_tokens_per_s": bare_tps, "ratio": fit_tps / bare_tps}
+    # What flushing denormals buys (rnn_core/denormals.py): the bare loop on a thread of its own, as the app's
+    # training jobs run, without the flush and with it.
+    on_thread: dict[bool, float] = {}
+    for flush in (False, True):
+        worker = threading.Thread(target=lambda f=flush: on_thread.__setitem__(
+            f, _bare_epoch(build_model(mcfg, seed=0), splits.train, tcfg, flush=f)))
+        worker.start()
+        worker.join()
+    return {"fit_tokens_per_s": fit_tps, "bare_tokens_per_s": bare_tps, "ratio": fit_tps / bare_tps,
+            "thread_unflushed_tokens_per_s": tokens / on_thread[False],
+            "thread_flushed_tokens_per_s": tokens / on_thread[True]}
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -161,6 +177,9 @@ def run_bench(quick: bool = False, log: Callable[[str], None] = print) -> dict[s
     res.update(bench_replay(repeats=3 if quick else 10))
     res["threads"] = threads
     log(f"  ratio fit/bare {res['ratio']:.3f} (goal >= 0.95)")
+    log(f"  bare loop on a job thread: {res['thread_flushed_tokens_per_s']:,.0f} tok/s with denormals flushed to zero, "
+        f"{res['thread_unflushed_tokens_per_s']:,.0f} tok/s without "
+        f"(x{res['thread_flushed_tokens_per_s'] / res['thread_unflushed_tokens_per_s']:.2f})")
     for name, what in (("replay", "run_with_cache (fast path)"), ("replay_step", "step replay (hooks, gradients)"),
                        ("fused", "fused forward")):
         log(f"  500 steps through {what}: {res[f'{name}_ms']:.1f} ms with {threads} threads, "

@@ -13,9 +13,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .batching import batch_indices, make_batch
+from .batching import batch_indices, bucketing, make_batch
 from .callbacks import BatchEnd, Callback, CallbackList, EpochBegin, EpochEnd, TrainBegin, TrainEnd
 from .config import TrainConfig
+from .denormals import flushed_denormals
 from .scoring import double_softmax, evaluate, loss_and_stats
 from .tasks.base import SeqData, Splits, Task
 
@@ -144,6 +145,7 @@ class _EpochSums:
     tokens: int = 0
 
 
+@flushed_denormals()
 def fit(
     model: nn.Module,
     task: Task,
@@ -159,7 +161,8 @@ def fit(
     ``on_train_end`` (see rnn_core/callbacks.py). ``stop_event.set()`` ends training after the current batch;
     what was trained is kept and the history says ``stopped``. A NaN / infinite loss or gradient ends training
     with ``diverged`` and a message that says what to change; the offending step is not applied. Same seed and
-    settings give identical curves (on CPU).
+    settings give identical curves (on CPU). The calling thread flushes denormal floats to zero meanwhile
+    (rnn_core/denormals.py): the backward pass through saturated gates is full of them.
     """
     run = _start(model, task, train_cfg.validate(), CallbackList(callbacks), stop_event, splits, data_dir)
     run.callbacks.on_train_begin(
@@ -208,7 +211,7 @@ def _start(
         stop_event=stop_event or threading.Event(),
         history=History(metric=task.metric),
         generator=torch.Generator().manual_seed(cfg.seed),
-        bucket=cfg.bucket and bool((train.lengths != train.lengths.max()).any()),
+        bucket=bucketing(cfg.bucket, train.lengths),
     )
 
 
