@@ -1,7 +1,7 @@
 """Benchmark: how long a fresh browser session takes to open the bundled IMDB run on Inside, where the time goes,
 and which process spends the CPU (issue #10, point 3).
 
-    .venv/bin/python scripts/bench_inside_load.py [--runs 5] [--url http://127.0.0.1:8501]
+    .venv/bin/python scripts/bench_inside_load.py [--runs 5] [--url http://127.0.0.1:8501] [--cpus 1]
 
 One warm-up session fills the server's caches; then each run opens ``/inside?run=imdb-gru`` in a new browser
 context (empty HTTP cache, new Streamlit session) and prints, in milliseconds from navigation:
@@ -122,7 +122,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--url", help="a running server (default: start one, whose CPU is then counted too)")
+    ap.add_argument("--cpus", type=int, help="run everything (server, browser, driver) on this many of the machine's "
+                    "cores: a slower machine's stand-in (Linux; a --url server keeps its own cores)")
     args = ap.parse_args()
+    if args.cpus:  # inherited by every process started from here on
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cpus])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="unrolled-bench-") as runs:
@@ -141,7 +146,7 @@ def main() -> None:
                 for i in range(args.runs):
                     loads.append(one_load(browser, base, proc.pid if proc else None))
                     r = loads[-1]
-                    cpu, cores = sum(r["cpu_s"].values()), os.cpu_count() or 1
+                    cpu = sum(r["cpu_s"].values())
                     print(f"run {i + 1}: drawn {r['wall_s']:.2f} s | script {r['script_ms']} ms, figure msg "
                           f"{r['figure_msg_ms']} ms ({r['figure_msg_bytes'] / 1e3:.0f} kB), mounted "
                           f"{r['mounted_ms']} ms, drawn {r['drawn_ms']} ms | CPU {cpu:.2f} s of "
@@ -157,7 +162,7 @@ def main() -> None:
         return round(statistics.median(seen), 2) if seen else None
 
     groups = sorted({k for r in loads for k in r["cpu_s"]})
-    print(json.dumps({"runs": len(loads), "cores": os.cpu_count(), "drawn_s_median": median("wall_s"),
+    print(json.dumps({"runs": len(loads), "cores": cores, "drawn_s_median": median("wall_s"),
                       "drawn_s_min": min(r["wall_s"] for r in loads), "script_ms_median": median("script_ms"),
                       "figure_msg_ms_median": median("figure_msg_ms"), "mounted_ms_median": median("mounted_ms"),
                       "cpu_s_median": {g: round(statistics.median(r["cpu_s"].get(g, 0.0) for r in loads), 2)
