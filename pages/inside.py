@@ -39,11 +39,13 @@ st.caption(f"{run.task.title or run.task.name} · {m.cell.upper()} {m.hidden_siz
            + (", bidirectional" if m.bidirectional else "") + f" · {len(run.metrics)} epochs trained")
 
 # ------------------------------------------------------------------------------------------- input
-source = st.radio("Input", ["Validation example", "Your own input"], horizontal=True, key=session.INSIDE_SOURCE)
+# The input's controls share rows, so that the figure starts within the first screen at 1400×1000.
+pick = st.columns(2)
+source = pick[0].radio("Input", ["Validation example", "Your own input"], horizontal=True, key=session.INSIDE_SOURCE)
 try:
     if source == "Validation example":
         data = examples.validation_split(run)
-        i = st.number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
+        i = pick[1].number_input(f"Example (0–{len(data) - 1})", 0, len(data) - 1, 0, key=f"inside.example.{name}")
         ex = examples.replay_validation(run, data, int(i))
         input_id: tuple = ("val", int(i))
     else:
@@ -58,7 +60,7 @@ except ValueError as e:
 
 # -------------------------------------------------------------------------------------------- view
 dirs_all = directions(m.bidirectional)
-cols = st.columns([1, 1.3, 1.4, 1])
+cols = st.columns([1, 1.3, 1.4, 1, 1.4])
 layer = cols[0].selectbox("Layer", range(m.num_layers), index=m.num_layers - 1, key=f"inside.layer.{name}")
 dir_modes = {"both, side by side": dirs_all, "forward": DIRECTIONS[:1], "backward": DIRECTIONS[1:]}
 dir_choice = cols[1].selectbox("Direction", list(dir_modes), key="inside.dir", disabled=not m.bidirectional)
@@ -66,10 +68,10 @@ dirs = dir_modes[dir_choice] if m.bidirectional else dirs_all
 order_by = cols[2].selectbox("Order units", ORDERS, format_func=ORDER_NAMES.get, key="inside.order")
 unit = cols[3].number_input("Unit", 0, m.hidden_size - 1, 0, key=f"inside.unit.{name}",
                             help="The unit whose equations the text above the figure works out, step by step.")
+speed = cols[4].select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 # A row of its own, so every chip shows its whole name (six for an LSTM).
 qs = st.multiselect("Show", QUANTITIES[m.cell], default=list(QUANTITIES[m.cell]), key=f"inside.q.{m.cell}",
                     format_func=lambda q: f"{q} · {NAMES[q]}") or ["h"]
-speed = st.select_slider("Play speed (ms per step)", [150, 300, 450, 700, 1000], 450, key="inside.speed")
 
 
 def draw(ex, key: str, input_id: tuple) -> None:
