@@ -2,7 +2,7 @@
 
 A recurrent network's backward pass multiplies many saturated gate derivatives (σ'(x) = σ(x)(1 − σ(x)) for
 |x| ≫ 0, and 1 − tanh²), so its gradients fill with denormals: floats below 2⁻¹²⁶ ≈ 1.2e-38, which x86 CPUs
-handle in microcode at a hundred times the cost of a normal multiply. Flushing them to zero (FTZ/DAZ) changes
+handle in microcode at up to a hundred times the cost of a normal multiply. Flushing them to zero (FTZ/DAZ) changes
 no value above 1.2e-38, far below anything a loss or an update can resolve. What it saves depends on how saturated
 the gates get: an epoch of the IMDB ``default`` GRU takes 24.8 s instead of 30.1 s here, the ``seed`` LSTM 42 s
 either way, the benchmark's LSTM on random tokens half the time (``python -m rnn_core bench``).
