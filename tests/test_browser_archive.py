@@ -38,7 +38,7 @@ def _download(page, button: str, record_figure, tries: int = 2, wait_s: float = 
             errors += [e for e in shown if e not in errors]
             page.wait_for_timeout(100)  # lets Playwright deliver the download event
         if downloads:
-            record_figure("runs page: clicks on 'Whole run (.zip)' that gave no download", len(missed))
+            record_figure(f"runs page: clicks on '{button}' that gave no download", len(missed))
             return downloads[0]
         page.snap(f"no-download-{len(missed) + 1}")
         missed.append(f"errors under the button {errors}; page {page.url}; console errors {page.console_errors}")
